@@ -1,0 +1,1 @@
+"""Safe City Watch: an open civil-liberties database of public-surveillance deployments."""

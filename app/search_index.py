@@ -1,0 +1,223 @@
+"""The full-text index of deployments, kept in step with every ORM write.
+
+SQLite: an FTS5 table `deployment_fts` (rowid = deployment id, unicode61 remove_diacritics 2).
+PostgreSQL: `deployment_search(deployment_id, document tsvector)` with a GIN index.
+Both are created by migration and hold the same pre-folded tokens (app/text.py). Session hooks
+collect the deployments a flush touched (including through a vendor, organisation, source or
+capability change) and re-index them before the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pycountry
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import UOWTransaction
+
+from app.models import (
+    Capability,
+    Deployment,
+    DeploymentCapability,
+    DeploymentOperator,
+    DeploymentSource,
+    DeploymentVendor,
+    Organisation,
+    Source,
+    Vendor,
+)
+from app.text import tokens
+
+# Column order of the index and the weight each field gets in ranking.
+FIELDS: tuple[str, ...] = ("title", "summary", "place", "parties", "capabilities", "sources")
+SQLITE_WEIGHTS: tuple[float, ...] = (10.0, 1.0, 4.0, 5.0, 3.0, 1.5)
+PG_WEIGHT_LETTER: dict[str, str] = {
+    "title": "A", "parties": "A", "place": "B", "capabilities": "B", "summary": "C", "sources": "D",
+}
+_PENDING = "search_index_pending"
+_MAX_PG_POSITION = 16383
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    country = pycountry.countries.get(alpha_2=code.upper())
+    return str(country.name) if country else code
+
+
+def _documents(session: OrmSession, ids: list[int]) -> dict[int, dict[str, str]]:
+    docs: dict[int, dict[str, list[str]]] = {}
+    for d in session.execute(select(Deployment).where(Deployment.id.in_(ids))).scalars():  # type: ignore[union-attr]
+        assert d.id is not None
+        docs[d.id] = {
+            "title": [d.title],
+            "summary": [d.summary, d.scale_note or "", d.financing or "", d.funder or ""],
+            "place": [d.country, country_name(d.country), d.region or "", d.city or "",
+                      d.site or "", d.programme or ""],
+            "parties": [], "capabilities": [], "sources": [],
+        }
+    vendor_rows = session.execute(
+        select(DeploymentVendor.deployment_id, Vendor.name)
+        .join(Vendor, Vendor.id == DeploymentVendor.vendor_id)  # type: ignore[arg-type]
+        .where(DeploymentVendor.deployment_id.in_(ids))  # type: ignore[attr-defined]
+    )
+    operator_rows = session.execute(
+        select(DeploymentOperator.deployment_id, Organisation.name)
+        .join(Organisation, Organisation.id == DeploymentOperator.organisation_id)  # type: ignore[arg-type]
+        .where(DeploymentOperator.deployment_id.in_(ids))  # type: ignore[attr-defined]
+    )
+    for deployment_id, name in [*vendor_rows, *operator_rows]:
+        docs[deployment_id]["parties"].append(name)
+    for deployment_id, label in session.execute(
+        select(DeploymentCapability.deployment_id, Capability.label)
+        .join(Capability, Capability.key == DeploymentCapability.capability_key)  # type: ignore[arg-type]
+        .where(DeploymentCapability.deployment_id.in_(ids))  # type: ignore[attr-defined]
+    ):
+        docs[deployment_id]["capabilities"].append(label)
+    for deployment_id, title, publisher in session.execute(
+        select(DeploymentSource.deployment_id, Source.title, Source.publisher)
+        .join(Source, Source.id == DeploymentSource.source_id)  # type: ignore[arg-type]
+        .where(DeploymentSource.deployment_id.in_(ids))  # type: ignore[attr-defined]
+    ):
+        docs[deployment_id]["sources"].extend([title, publisher or ""])
+    return {
+        key: {field: " ".join(tokens(" ".join(parts))) for field, parts in fields.items()}
+        for key, fields in docs.items()
+    }
+
+
+def _tsvector_literal(doc: dict[str, str]) -> str:
+    """A tsvector in its text form; our tokens are letters and digits only, so need no quoting."""
+    parts: list[str] = []
+    position = 0
+    for field in FIELDS:
+        weight = PG_WEIGHT_LETTER[field]
+        for token in doc[field].split():
+            position = min(position + 1, _MAX_PG_POSITION)
+            parts.append(f"'{token}':{position}{weight}")
+        position = min(position + 1, _MAX_PG_POSITION)  # no phrase spans two fields
+    return " ".join(parts)
+
+
+def reindex(session: OrmSession, ids: Iterable[int]) -> None:
+    """Bring the index entries of these deployments up to date (deleted ones are dropped)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return
+    dialect = session.get_bind().dialect.name
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        docs = _documents(session, chunk)
+        if dialect == "sqlite":
+            session.execute(
+                text("DELETE FROM deployment_fts WHERE rowid IN (SELECT value FROM json_each(:ids))"),
+                {"ids": f"[{','.join(map(str, chunk))}]"},
+            )
+            if docs:
+                session.execute(
+                    text(
+                        "INSERT INTO deployment_fts (rowid, title, summary, place, parties, "
+                        "capabilities, sources) VALUES (:id, :title, :summary, :place, :parties, "
+                        ":capabilities, :sources)"
+                    ),
+                    [{"id": key, **doc} for key, doc in docs.items()],
+                )
+        else:
+            session.execute(
+                text("DELETE FROM deployment_search WHERE deployment_id = ANY(:ids)"), {"ids": chunk}
+            )
+            if docs:
+                session.execute(
+                    text(
+                        "INSERT INTO deployment_search (deployment_id, document) "
+                        "VALUES (:id, CAST(:document AS tsvector))"
+                    ),
+                    [{"id": key, "document": _tsvector_literal(doc)} for key, doc in docs.items()],
+                )
+
+
+def reindex_all(session: OrmSession) -> int:
+    ids = list(session.execute(select(Deployment.id)).scalars())
+    dialect = session.get_bind().dialect.name
+    session.execute(text("DELETE FROM deployment_fts" if dialect == "sqlite" else "DELETE FROM deployment_search"))
+    reindex(session, [i for i in ids if i is not None])
+    return len(ids)
+
+
+def _touched_deployments(session: OrmSession) -> set[int]:
+    touched: set[int] = set()
+    vendor_ids: set[int] = set()
+    organisation_ids: set[int] = set()
+    source_ids: set[int] = set()
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, Deployment) and obj.id is not None:
+            touched.add(obj.id)
+        elif isinstance(obj, DeploymentVendor | DeploymentOperator | DeploymentCapability | DeploymentSource):
+            touched.add(obj.deployment_id)
+        elif isinstance(obj, Vendor) and obj.id is not None:
+            vendor_ids.add(obj.id)
+        elif isinstance(obj, Organisation) and obj.id is not None:
+            organisation_ids.add(obj.id)
+        elif isinstance(obj, Source) and obj.id is not None:
+            source_ids.add(obj.id)
+        elif isinstance(obj, Capability):
+            touched.update(session.execute(
+                select(DeploymentCapability.deployment_id).where(
+                    DeploymentCapability.capability_key == obj.key)
+            ).scalars())
+    if vendor_ids:
+        touched.update(session.execute(select(DeploymentVendor.deployment_id).where(
+            DeploymentVendor.vendor_id.in_(vendor_ids))).scalars())  # type: ignore[attr-defined]
+    if organisation_ids:
+        touched.update(session.execute(select(DeploymentOperator.deployment_id).where(
+            DeploymentOperator.organisation_id.in_(organisation_ids))).scalars())  # type: ignore[attr-defined]
+    if source_ids:
+        touched.update(session.execute(select(DeploymentSource.deployment_id).where(
+            DeploymentSource.source_id.in_(source_ids))).scalars())  # type: ignore[attr-defined]
+    return touched
+
+
+def _derive_years(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> None:
+    for obj in [*session.new, *session.dirty]:
+        if isinstance(obj, Deployment):
+            years = [partial_year(obj.announced_on), partial_year(obj.started_on)]
+            known = [y for y in years if y is not None]
+            obj.first_year = min(known) if known else None
+            obj.ended_year = partial_year(obj.ended_on)
+
+
+def partial_year(value: str | None) -> int | None:
+    if value and len(value) >= 4 and value[:4].isdigit():
+        return int(value[:4])
+    return None
+
+
+def _collect(session: OrmSession, _ctx: UOWTransaction) -> None:
+    pending: set[int] = session.info.setdefault(_PENDING, set())
+    with session.no_autoflush:
+        pending.update(_touched_deployments(session))
+
+
+def _apply(session: OrmSession) -> None:
+    session.flush()
+    pending: set[int] = session.info.pop(_PENDING, set())
+    if pending:
+        reindex(session, pending)
+
+
+def _forget(session: OrmSession, *_args: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def install() -> None:
+    """Register the hooks on every ORM session (idempotent)."""
+    if not event.contains(OrmSession, "before_commit", _apply):
+        event.listen(OrmSession, "before_flush", _derive_years)
+        event.listen(OrmSession, "after_flush", _collect)
+        event.listen(OrmSession, "before_commit", _apply)
+        event.listen(OrmSession, "after_rollback", _forget)
+
+
+__all__ = ["FIELDS", "SQLITE_WEIGHTS", "country_name", "install", "partial_year", "reindex", "reindex_all"]
