@@ -1,0 +1,1 @@
+"""The work of the app: functions over a Session, no web code."""
