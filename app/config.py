@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     map_tiles: str = ""
     map_attribution: str = ""
-    base_url: str = Field(default="", description="Public origin used in citations, e.g. https://example.org")
+    base_url: str = Field(
+        default="", description="Public origin used in citations, e.g. https://example.org"
+    )
     page_size: int = 20
 
     @field_validator("database_url")

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import pycountry
-from sqlalchemy import event, select, text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
+from sqlmodel import col, select
 
 from app.models import (
     Capability,
@@ -34,7 +35,12 @@ from app.text import tokens
 FIELDS: tuple[str, ...] = ("title", "summary", "place", "parties", "capabilities", "sources")
 SQLITE_WEIGHTS: tuple[float, ...] = (10.0, 1.0, 4.0, 5.0, 3.0, 1.5)
 PG_WEIGHT_LETTER: dict[str, str] = {
-    "title": "A", "parties": "A", "place": "B", "capabilities": "B", "summary": "C", "sources": "D",
+    "title": "A",
+    "parties": "A",
+    "place": "B",
+    "capabilities": "B",
+    "summary": "C",
+    "sources": "D",
 }
 _PENDING = "search_index_pending"
 _MAX_PG_POSITION = 16383
@@ -49,37 +55,45 @@ def country_name(code: str | None) -> str:
 
 def _documents(session: OrmSession, ids: list[int]) -> dict[int, dict[str, str]]:
     docs: dict[int, dict[str, list[str]]] = {}
-    for d in session.execute(select(Deployment).where(Deployment.id.in_(ids))).scalars():  # type: ignore[union-attr]
+    for d in session.execute(select(Deployment).where(col(Deployment.id).in_(ids))).scalars():
         assert d.id is not None
         docs[d.id] = {
             "title": [d.title],
             "summary": [d.summary, d.scale_note or "", d.financing or "", d.funder or ""],
-            "place": [d.country, country_name(d.country), d.region or "", d.city or "",
-                      d.site or "", d.programme or ""],
-            "parties": [], "capabilities": [], "sources": [],
+            "place": [
+                d.country,
+                country_name(d.country),
+                d.region or "",
+                d.city or "",
+                d.site or "",
+                d.programme or "",
+            ],
+            "parties": [],
+            "capabilities": [],
+            "sources": [],
         }
     vendor_rows = session.execute(
         select(DeploymentVendor.deployment_id, Vendor.name)
-        .join(Vendor, Vendor.id == DeploymentVendor.vendor_id)  # type: ignore[arg-type]
-        .where(DeploymentVendor.deployment_id.in_(ids))  # type: ignore[attr-defined]
+        .join(Vendor, col(Vendor.id) == col(DeploymentVendor.vendor_id))
+        .where(col(DeploymentVendor.deployment_id).in_(ids))
     )
     operator_rows = session.execute(
         select(DeploymentOperator.deployment_id, Organisation.name)
-        .join(Organisation, Organisation.id == DeploymentOperator.organisation_id)  # type: ignore[arg-type]
-        .where(DeploymentOperator.deployment_id.in_(ids))  # type: ignore[attr-defined]
+        .join(Organisation, col(Organisation.id) == col(DeploymentOperator.organisation_id))
+        .where(col(DeploymentOperator.deployment_id).in_(ids))
     )
     for deployment_id, name in [*vendor_rows, *operator_rows]:
         docs[deployment_id]["parties"].append(name)
     for deployment_id, label in session.execute(
         select(DeploymentCapability.deployment_id, Capability.label)
-        .join(Capability, Capability.key == DeploymentCapability.capability_key)  # type: ignore[arg-type]
-        .where(DeploymentCapability.deployment_id.in_(ids))  # type: ignore[attr-defined]
+        .join(Capability, col(Capability.key) == col(DeploymentCapability.capability_key))
+        .where(col(DeploymentCapability.deployment_id).in_(ids))
     ):
         docs[deployment_id]["capabilities"].append(label)
     for deployment_id, title, publisher in session.execute(
         select(DeploymentSource.deployment_id, Source.title, Source.publisher)
-        .join(Source, Source.id == DeploymentSource.source_id)  # type: ignore[arg-type]
-        .where(DeploymentSource.deployment_id.in_(ids))  # type: ignore[attr-defined]
+        .join(Source, col(Source.id) == col(DeploymentSource.source_id))
+        .where(col(DeploymentSource.deployment_id).in_(ids))
     ):
         docs[deployment_id]["sources"].extend([title, publisher or ""])
     return {
@@ -112,7 +126,9 @@ def reindex(session: OrmSession, ids: Iterable[int]) -> None:
         docs = _documents(session, chunk)
         if dialect == "sqlite":
             session.execute(
-                text("DELETE FROM deployment_fts WHERE rowid IN (SELECT value FROM json_each(:ids))"),
+                text(
+                    "DELETE FROM deployment_fts WHERE rowid IN (SELECT value FROM json_each(:ids))"
+                ),
                 {"ids": f"[{','.join(map(str, chunk))}]"},
             )
             if docs:
@@ -126,7 +142,8 @@ def reindex(session: OrmSession, ids: Iterable[int]) -> None:
                 )
         else:
             session.execute(
-                text("DELETE FROM deployment_search WHERE deployment_id = ANY(:ids)"), {"ids": chunk}
+                text("DELETE FROM deployment_search WHERE deployment_id = ANY(:ids)"),
+                {"ids": chunk},
             )
             if docs:
                 session.execute(
@@ -141,7 +158,11 @@ def reindex(session: OrmSession, ids: Iterable[int]) -> None:
 def reindex_all(session: OrmSession) -> int:
     ids = list(session.execute(select(Deployment.id)).scalars())
     dialect = session.get_bind().dialect.name
-    session.execute(text("DELETE FROM deployment_fts" if dialect == "sqlite" else "DELETE FROM deployment_search"))
+    session.execute(
+        text(
+            "DELETE FROM deployment_fts" if dialect == "sqlite" else "DELETE FROM deployment_search"
+        )
+    )
     reindex(session, [i for i in ids if i is not None])
     return len(ids)
 
@@ -154,7 +175,9 @@ def _touched_deployments(session: OrmSession) -> set[int]:
     for obj in [*session.new, *session.dirty, *session.deleted]:
         if isinstance(obj, Deployment) and obj.id is not None:
             touched.add(obj.id)
-        elif isinstance(obj, DeploymentVendor | DeploymentOperator | DeploymentCapability | DeploymentSource):
+        elif isinstance(
+            obj, DeploymentVendor | DeploymentOperator | DeploymentCapability | DeploymentSource
+        ):
             touched.add(obj.deployment_id)
         elif isinstance(obj, Vendor) and obj.id is not None:
             vendor_ids.add(obj.id)
@@ -163,19 +186,37 @@ def _touched_deployments(session: OrmSession) -> set[int]:
         elif isinstance(obj, Source) and obj.id is not None:
             source_ids.add(obj.id)
         elif isinstance(obj, Capability):
-            touched.update(session.execute(
-                select(DeploymentCapability.deployment_id).where(
-                    DeploymentCapability.capability_key == obj.key)
-            ).scalars())
+            touched.update(
+                session.execute(
+                    select(DeploymentCapability.deployment_id).where(
+                        DeploymentCapability.capability_key == obj.key
+                    )
+                ).scalars()
+            )
     if vendor_ids:
-        touched.update(session.execute(select(DeploymentVendor.deployment_id).where(
-            DeploymentVendor.vendor_id.in_(vendor_ids))).scalars())  # type: ignore[attr-defined]
+        touched.update(
+            session.execute(
+                select(DeploymentVendor.deployment_id).where(
+                    col(DeploymentVendor.vendor_id).in_(vendor_ids)
+                )
+            ).scalars()
+        )
     if organisation_ids:
-        touched.update(session.execute(select(DeploymentOperator.deployment_id).where(
-            DeploymentOperator.organisation_id.in_(organisation_ids))).scalars())  # type: ignore[attr-defined]
+        touched.update(
+            session.execute(
+                select(DeploymentOperator.deployment_id).where(
+                    col(DeploymentOperator.organisation_id).in_(organisation_ids)
+                )
+            ).scalars()
+        )
     if source_ids:
-        touched.update(session.execute(select(DeploymentSource.deployment_id).where(
-            DeploymentSource.source_id.in_(source_ids))).scalars())  # type: ignore[attr-defined]
+        touched.update(
+            session.execute(
+                select(DeploymentSource.deployment_id).where(
+                    col(DeploymentSource.source_id).in_(source_ids)
+                )
+            ).scalars()
+        )
     return touched
 
 
@@ -186,6 +227,7 @@ def _derive_years(session: OrmSession, _ctx: UOWTransaction, _instances: Any) ->
             known = [y for y in years if y is not None]
             obj.first_year = min(known) if known else None
             obj.ended_year = partial_year(obj.ended_on)
+            obj.title_sort = " ".join(tokens(obj.title))[:300]
 
 
 def partial_year(value: str | None) -> int | None:
@@ -220,4 +262,12 @@ def install() -> None:
         event.listen(OrmSession, "after_rollback", _forget)
 
 
-__all__ = ["FIELDS", "SQLITE_WEIGHTS", "country_name", "install", "partial_year", "reindex", "reindex_all"]
+__all__ = [
+    "FIELDS",
+    "SQLITE_WEIGHTS",
+    "country_name",
+    "install",
+    "partial_year",
+    "reindex",
+    "reindex_all",
+]

@@ -14,12 +14,16 @@ _NON_DECOMPOSING = str.maketrans(
     {"đ": "d", "ð": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i"}
 )
 _TOKEN = re.compile(r"[^\W_]+")
+# Connector punctuation other than "_" counts as a word character for re, not for FTS5.
+_CONNECTORS = str.maketrans(
+    dict.fromkeys("\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f", " ")
+)
 
 
 def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.translate(_NON_DECOMPOSING)
+    return stripped.translate(_NON_DECOMPOSING).translate(_CONNECTORS)
 
 
 def tokens(text: str) -> list[str]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 import app.models  # noqa: F401  (fills the metadata)
 from app.config import get_settings
@@ -15,11 +16,21 @@ from app.db import create_db_engine
 SEARCH_INDEX_OBJECTS = ("deployment_fts", "deployment_search")
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     if type_ == "table" and name is not None and name.startswith(SEARCH_INDEX_OBJECTS):
         return False
     table = getattr(obj, "table", None)
     return not (table is not None and str(table.name).startswith(SEARCH_INDEX_OBJECTS))
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Render SQLModel's AutoString as plain sa.String so migrations need no sqlmodel import."""
+    if type_ == "type" and isinstance(obj, AutoString):
+        length = getattr(obj, "length", None)
+        return f"sa.String(length={length})" if length else "sa.String()"
+    return False
 
 
 def run_migrations() -> None:
@@ -44,6 +55,7 @@ def _run(connection: Any) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_object=include_object,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -10,6 +10,7 @@ PostgreSQL tests skip with a message when no server answers, unless SAFECITY_REQ
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -26,7 +27,9 @@ from app import migrate
 from app.config import Settings
 from app.db import create_db_engine
 
-PG_ADMIN_DSN = os.environ.get("SAFECITY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "SAFECITY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REQUIRE_POSTGRES = os.environ.get("SAFECITY_REQUIRE_POSTGRES") == "1"
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -86,10 +89,8 @@ class Backends:
 
     def drop_all(self) -> None:
         for name in reversed(self.pg_databases):
-            try:
+            with contextlib.suppress(psycopg.Error):
                 _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except psycopg.Error:
-                pass
 
 
 @pytest.fixture(scope="session")

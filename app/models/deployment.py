@@ -33,7 +33,7 @@ class DeploymentBase(SQLModel):
     scale_note: str | None = Field(default=None, max_length=300)
     financing: str | None = Field(default=None, max_length=200)
     funder: str | None = Field(default=None, max_length=200)
-    contract_value: Decimal | None = Field(default=None, sa_type=Numeric(18, 2))  # type: ignore[call-overload]
+    contract_value: Decimal | None = Field(default=None, sa_type=Numeric(18, 2))
     currency: str | None = Field(default=None, max_length=3)
     oversight_status: str = Field(default="unknown", foreign_key="oversight_status.key", index=True)
     verification: str = Field(default="unverified", max_length=16, index=True)
@@ -50,11 +50,14 @@ class Deployment(DeploymentBase, table=True):
     # Years derived from the partial dates (app/models/hooks.py keeps them in step).
     first_year: int | None = Field(default=None, index=True)
     ended_year: int | None = None
+    # Folded title for an A–Z order that is the same on both backends and ignores accents.
+    title_sort: str = Field(default="", max_length=300, index=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
     updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
     )
 
 
