@@ -1,6 +1,7 @@
 """Every table, imported in one place so the metadata is complete."""
 
 from app.models import base as base
+from app.models.contribution import EvidenceImage, Revision, Submission, SubmissionContact
 from app.models.deployment import (
     Deployment,
     DeploymentBase,
@@ -23,9 +24,11 @@ from app.models.party import (
     VendorBase,
     VendorPublic,
 )
+from app.models.staff import AuditEntry, RateLimitBucket, RecoveryCode, StaffSession, User
 from app.models.vocabulary import Capability, LifecycleStatus, OversightStatus
 
 __all__ = [
+    "AuditEntry",
     "Capability",
     "Deployment",
     "DeploymentBase",
@@ -33,6 +36,7 @@ __all__ = [
     "DeploymentOperator",
     "DeploymentSource",
     "DeploymentVendor",
+    "EvidenceImage",
     "LifecycleStatus",
     "Organisation",
     "OrganisationBase",
@@ -41,9 +45,16 @@ __all__ = [
     "OversightEventBase",
     "OversightEventSource",
     "OversightStatus",
+    "RateLimitBucket",
+    "RecoveryCode",
+    "Revision",
     "Source",
     "SourceBase",
     "SourcePublic",
+    "StaffSession",
+    "Submission",
+    "SubmissionContact",
+    "User",
     "Vendor",
     "VendorBase",
     "VendorPublic",
