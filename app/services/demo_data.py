@@ -6,9 +6,6 @@ own publisher, and seed 001 has no headline, so its title is a descriptive place
 square brackets.
 """
 
-# The excerpts keep the articles' typographic quotes and dashes: they are verbatim quotations.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 from dataclasses import dataclass
