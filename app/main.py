@@ -1,0 +1,51 @@
+"""The application factory: routers, static files, error pages, security headers. Nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from starlette.staticfiles import StaticFiles
+
+from app import search_index
+from app.config import Settings, get_settings
+from app.db import create_db_engine
+from app.security import SecurityHeadersMiddleware
+from app.web import browse, catalog, pages
+from app.web.errors import install_error_pages
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    db_engine = engine or create_db_engine(settings.resolved_database_url)
+    search_index.install()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:  # an engine handed in belongs to the caller
+            db_engine.dispose()
+
+    # No interactive docs by default: they would load scripts from another origin.
+    app = FastAPI(
+        title="Safe City Watch", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.state.engine = db_engine
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (pages.router, catalog.router, browse.router):
+        app.include_router(router)
+    install_error_pages(app)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn --factory app.main:app_factory`."""
+    return create_app(get_settings())
