@@ -74,7 +74,7 @@ def search_page(
         "catalog/search.html",
         context,
         htmx=htmx,
-        fragment=["search_results", "result_status"] if in_place else "content",
+        fragment=["fragment_title", "search_results", "result_status"] if in_place else "content",
         status_code=422 if errors else 200,
         headers=headers,
     )

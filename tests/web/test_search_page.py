@@ -127,6 +127,7 @@ def test_results_fragment_for_the_search_form(client: TestClient, catalog: None)
     status = fragment.select_one("#result-status")
     assert status is not None and status["hx-swap-oob"] == "innerHTML"
     assert card_titles(fragment) == ["Belgrade Safe City"]
+    assert fragment.title.get_text() == "“belgrade” – Search deployments · Safe City Watch"
     # The address bar follows, in the tidy form of the search.
     assert response.headers["HX-Push-Url"] == "/deployments?q=belgrade"
 
