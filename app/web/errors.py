@@ -39,9 +39,17 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
 def error_page(request: Request, status_code: int, detail: str | None = None) -> Response:
-    title, message = MESSAGES.get(status_code, (HTTPStatus(status_code).phrase, ""))
-    if detail and detail != HTTPStatus(status_code).phrase:
+    phrase = _phrase(status_code)
+    title, message = MESSAGES.get(status_code, (phrase, ""))
+    if detail and detail != phrase:
         message = detail
     htmx = htmx_details(request)
     # An htmx request shows the error in the main area, whatever element it meant to update.
