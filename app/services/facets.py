@@ -55,7 +55,7 @@ def _facet_values(name: str, counts: dict[str, int], selected: Sequence[str]) ->
         keys = [k for k in order if counts.get(k) or k in selected]
         labels = LABELS[name]
     else:
-        keys = sorted(counts, key=lambda k: (-counts[k], k))[:FACET_LIMIT]
+        keys = sorted(counts, key=lambda k: (-counts[k], country_name(k)))[:FACET_LIMIT]
         keys += [k for k in selected if k not in keys]
         labels = {k: country_name(k) for k in keys}
     return [FacetValue(k, labels.get(k, k), counts.get(k, 0), k in selected) for k in keys]
