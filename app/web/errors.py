@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -12,7 +13,7 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from app.security import apply_security_headers
 from app.web.deps import htmx_details
@@ -22,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Bad request", "The request could not be understood."),
+    401: ("Sign in first", "This page is for signed-in staff."),
+    403: ("Access refused", "Your account may not do this."),
     404: ("Page not found", "Nothing is at this address. It may be mistyped or never existed."),
     405: ("Not allowed", "This address does not accept that kind of request."),
     422: ("Unreadable address", "Part of this address has a value we cannot read."),
@@ -60,9 +63,25 @@ def error_page(request: Request, status_code: int, detail: str | None = None) ->
     )
 
 
+def problem_response(
+    status_code: int, detail: object = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """An RFC 9457 problem document (application/problem+json) for an /api error."""
+    title = HTTPStatus(status_code).phrase
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status_code}
+    if isinstance(detail, str) and detail != title:
+        body["detail"] = detail
+    return JSONResponse(
+        body, status_code=status_code, headers=headers, media_type="application/problem+json"
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if _is_api(request):
+        # Refusals by the staff-access checks (sign-in, role, CSRF) are problem documents.
+        if exc.status_code in (401, 403):
+            return problem_response(exc.status_code, exc.detail, exc.headers)
         return await http_exception_handler(request, exc)
     response = error_page(request, exc.status_code, exc.detail)
     for name, value in (exc.headers or {}).items():

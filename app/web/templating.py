@@ -2,6 +2,8 @@
 
 Templates never build paths by hand: `url_for(name, **params)` gives a path for a named route,
 `|with_query(items)` appends a urlencoded query, `deployment_url(id, slug)` the canonical link.
+Every form that POSTs carries `{{ csrf_field() }}`; `csrf_token()` is the bare token (base.html
+puts it in a meta tag, from which app/static/js/csrf.js adds it to htmx requests).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from urllib.parse import urlencode
 import jinja2
 from fastapi import Request
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.responses import Response
 
 from app import vocab
 from app.search_index import country_name
+from app.security import csrf_token
 from app.web.deps import Htmx
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -103,6 +107,18 @@ def _url_for(context: Mapping[str, Any], name: str, /, **params: Any) -> str:
 
 
 @jinja2.pass_context
+def _csrf_token(context: Mapping[str, Any]) -> str:
+    return csrf_token(context["request"])
+
+
+@jinja2.pass_context
+def _csrf_field(context: Mapping[str, Any]) -> Markup:
+    """The hidden input every POST form carries (app/security.py verify_csrf checks it)."""
+    token = csrf_token(context["request"])
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+
+
+@jinja2.pass_context
 def _deployment_url(context: Mapping[str, Any], deployment_id: int, slug: str | None) -> str:
     return deployment_path(context["request"], deployment_id, slug)
 
@@ -118,6 +134,8 @@ def _environment() -> jinja2.Environment:
     env.globals.update(
         url_for=_url_for,
         deployment_url=_deployment_url,
+        csrf_token=_csrf_token,
+        csrf_field=_csrf_field,
         term=term,
         country_name=country_name,
         vocab=vocab,
