@@ -14,7 +14,7 @@ from app import search_index
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.security import SecurityHeadersMiddleware
-from app.web import browse, catalog, pages
+from app.web import auth, browse, catalog, pages
 from app.web.errors import install_error_pages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (pages.router, catalog.router, browse.router):
         app.include_router(router)
+    app.include_router(auth.router)  # staff sign-in, accounts, user admin
     install_error_pages(app)
     return app
 

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from app import vocab
 from app.search_index import country_name
 from app.security import csrf_token
+from app.services.accounts import ROLES as STAFF_ROLES
 from app.web.deps import Htmx
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -119,6 +120,13 @@ def _csrf_field(context: Mapping[str, Any]) -> Markup:
 
 
 @jinja2.pass_context
+def _signed_in_staff(context: Mapping[str, Any]) -> Any:
+    """The staff member a staff page was rendered for (set by deps.current_staff), else None.
+    Public pages never look the session up, so they show no staff navigation."""
+    return getattr(context["request"].state, "staff", None)
+
+
+@jinja2.pass_context
 def _deployment_url(context: Mapping[str, Any], deployment_id: int, slug: str | None) -> str:
     return deployment_path(context["request"], deployment_id, slug)
 
@@ -136,6 +144,8 @@ def _environment() -> jinja2.Environment:
         deployment_url=_deployment_url,
         csrf_token=_csrf_token,
         csrf_field=_csrf_field,
+        signed_in_staff=_signed_in_staff,
+        staff_roles=STAFF_ROLES,
         term=term,
         country_name=country_name,
         vocab=vocab,

@@ -1,0 +1,315 @@
+"""Signing staff in and out: password check with throttling, the second factor, sessions.
+
+Sessions live in the database (StaffSession): the browser holds a random token, the table only
+its sha256, so ending a session (logout, a disabled account) takes effect on every instance.
+
+Failed logins are counted per account and per client in RateLimitBucket rows keyed by
+HMAC(secret, scope, window, key), so no address is stored, and rows are purged once their hour
+has ended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from app.models import RateLimitBucket, RecoveryCode, StaffSession, User
+from app.services import audit, totp
+from app.services.accounts import (
+    get_user_by_email,
+    hash_password,
+    normalise_email,
+    password_needs_rehash,
+    verify_password,
+)
+
+SESSION_LIFETIME = timedelta(hours=12)
+SECOND_FACTOR_LIFETIME = timedelta(minutes=10)
+LOGIN_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURE_LIMIT = 5  # per account and window
+CLIENT_FAILURE_LIMIT = 20  # per client and window, across accounts
+ACCOUNT_SCOPE = "login_account"
+CLIENT_SCOPE = "login_client"
+WRONG_CREDENTIALS = "Email or password is wrong. Check both and try again."
+WRONG_CODE = "That code is wrong or has expired. Enter the code your app shows now."
+
+_unknown_user_hash: str | None = None
+
+
+def _verify_unknown_user(password: str) -> None:
+    """Spend the time a real verification takes, so an unknown email answers no faster."""
+    global _unknown_user_hash
+    if _unknown_user_hash is None:
+        _unknown_user_hash = hash_password(secrets.token_urlsafe(16))
+    verify_password(_unknown_user_hash, password)
+
+
+class LoginError(Exception):
+    """A refused sign-in; the message is shown as it is."""
+
+
+class LoginThrottled(LoginError):
+    def __init__(self, minutes: int) -> None:
+        unit = "minute" if minutes == 1 else "minutes"
+        super().__init__(f"Too many attempts; try again in {minutes} {unit}.")
+        self.minutes = minutes
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- Throttling ---------------------------------------------------------------------------
+
+
+def _window_start(now: datetime) -> datetime:
+    seconds = int(LOGIN_WINDOW.total_seconds())
+    stamp = int(now.timestamp())
+    return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
+
+
+def _bucket_hash(secret: str, scope: str, start: datetime, key: str) -> str:
+    # The window is part of the hash, so one account's or client's rows cannot be linked
+    # across windows, and nothing in the table says whose they are.
+    message = f"{scope}\x1f{start.isoformat()}\x1f{key}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _purge_buckets(session: Session, now: datetime) -> None:
+    """Drop login buckets whose window ended more than an hour ago."""
+    session.execute(
+        delete(RateLimitBucket).where(
+            col(RateLimitBucket.scope).in_((ACCOUNT_SCOPE, CLIENT_SCOPE)),
+            col(RateLimitBucket.window_start) < now - timedelta(hours=1),
+        )
+    )
+
+
+def _failures(session: Session, secret: str, scope: str, key: str, now: datetime) -> int:
+    start = _window_start(now)
+    key_hash = _bucket_hash(secret, scope, start, key)
+    hits = session.exec(
+        select(RateLimitBucket.hits).where(
+            RateLimitBucket.scope == scope,
+            RateLimitBucket.key_hash == key_hash,
+            RateLimitBucket.window_start == start,
+        )
+    ).first()
+    return hits or 0
+
+
+def _throttle_keys(email: str, client_key: str | None) -> list[tuple[str, str, int]]:
+    keys = [(ACCOUNT_SCOPE, normalise_email(email), ACCOUNT_FAILURE_LIMIT)]
+    if client_key:
+        keys.append((CLIENT_SCOPE, client_key, CLIENT_FAILURE_LIMIT))
+    return keys
+
+
+def _check_throttle(
+    session: Session, secret: str, email: str, client_key: str | None, now: datetime
+) -> None:
+    for scope, key, limit in _throttle_keys(email, client_key):
+        if _failures(session, secret, scope, key, now) >= limit:
+            window_end = _window_start(now) + LOGIN_WINDOW
+            raise LoginThrottled(max(1, math.ceil((window_end - now).total_seconds() / 60)))
+
+
+def _count_failure(
+    session: Session, secret: str, email: str, client_key: str | None, now: datetime
+) -> None:
+    start = _window_start(now)
+    table: Any = RateLimitBucket.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    for scope, key, _limit in _throttle_keys(email, client_key):
+        insert: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        # One atomic upsert, so concurrent attempts on any instance all count.
+        session.execute(
+            insert.values(
+                scope=scope, key_hash=_bucket_hash(secret, scope, start, key),
+                window_start=start, hits=1,
+            ).on_conflict_do_update(
+                index_elements=["scope", "key_hash", "window_start"],
+                set_={"hits": table.c.hits + 1},
+            )
+        )
+    _purge_buckets(session, now)
+
+
+def _forget_failures(session: Session, secret: str, email: str, now: datetime) -> None:
+    start = _window_start(now)
+    key_hash = _bucket_hash(secret, ACCOUNT_SCOPE, start, normalise_email(email))
+    session.execute(
+        delete(RateLimitBucket).where(
+            col(RateLimitBucket.scope) == ACCOUNT_SCOPE,
+            col(RateLimitBucket.key_hash) == key_hash,
+        )
+    )
+
+
+# --- Password and second factor -----------------------------------------------------------
+
+
+def authenticate(
+    *,
+    session: Session,
+    secret: str,
+    email: str,
+    password: str,
+    client_key: str | None,
+    now: datetime | None = None,
+) -> User:
+    """The account for this email and password, or LoginError (LoginThrottled when there
+    were too many failures for the account or the client in the last window).
+
+    The caller still owes the second factor when the returned user has a TOTP secret."""
+    now = _now(now)
+    _check_throttle(session, secret, email, client_key, now)
+    user = get_user_by_email(session=session, email=email)
+    if user is None:
+        _verify_unknown_user(password)
+        _count_failure(session, secret, email, client_key, now)
+        raise LoginError(WRONG_CREDENTIALS)
+    if not verify_password(user.password_hash, password):
+        audit.record(
+            session=session, actor=user, action="login_failed", detail={"step": "password"}
+        )
+        _count_failure(session, secret, email, client_key, now)
+        session.commit()
+        raise LoginError(WRONG_CREDENTIALS)
+    if not user.active:
+        raise LoginError("This account is disabled. Ask an administrator to enable it again.")
+    _forget_failures(session, secret, email, now)
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
+    session.commit()
+    return user
+
+
+def verify_second_factor(
+    *,
+    session: Session,
+    secret: str,
+    user: User,
+    code: str,
+    client_key: str | None,
+    now: datetime | None = None,
+) -> str:
+    """Check a TOTP code or an unused recovery code; returns "totp" or "recovery_code".
+    Wrong codes count towards the same throttle as wrong passwords."""
+    now = _now(now)
+    _check_throttle(session, secret, user.email, client_key, now)
+    if user.totp_secret and totp.verify_totp(user.totp_secret, code, at=now.timestamp()):
+        return "totp"
+    code_hash = totp.hash_recovery_code(code)
+    recovery = session.exec(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == code_hash,
+            col(RecoveryCode.used_at).is_(None),
+        )
+    ).first()
+    if recovery is not None and totp.normalise_recovery_code(code):
+        recovery.used_at = now
+        session.add(recovery)
+        session.commit()
+        return "recovery_code"
+    audit.record(session=session, actor=user, action="login_failed", detail={"step": "code"})
+    _count_failure(session, secret, user.email, client_key, now)
+    session.commit()
+    raise LoginError(WRONG_CODE)
+
+
+# --- Sessions -----------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(
+    *,
+    session: Session,
+    user: User,
+    second_factor_pending: bool = False,
+    second_factor: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """A new session for the user; returns the token for the cookie. A full session (not
+    waiting for the second factor) is a completed login: it is stamped and audited."""
+    assert user.id is not None
+    now = _now(now)
+    session.execute(delete(StaffSession).where(col(StaffSession.expires_at) < now))
+    token = secrets.token_urlsafe(32)
+    lifetime = SECOND_FACTOR_LIFETIME if second_factor_pending else SESSION_LIFETIME
+    session.add(
+        StaffSession(
+            token_hash=_token_hash(token), user_id=user.id, pending_totp=second_factor_pending,
+            created_at=now, expires_at=now + lifetime,
+        )
+    )
+    if not second_factor_pending:
+        user.last_login_at = now
+        session.add(user)
+        detail = {"second_factor": second_factor} if second_factor else None
+        audit.record(session=session, actor=user, action="login", detail=detail)
+    session.commit()
+    return token
+
+
+def _lookup(session: Session, token: str, now: datetime) -> tuple[StaffSession, User] | None:
+    row = session.exec(
+        select(StaffSession, User)
+        .join(User, col(StaffSession.user_id) == col(User.id))
+        .where(StaffSession.token_hash == _token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    staff_session, user = row
+    if _aware(staff_session.expires_at) <= now or not user.active:
+        return None
+    return staff_session, user
+
+
+def signed_in_user(*, session: Session, token: str, now: datetime | None = None) -> User | None:
+    """The active user a fully signed-in session belongs to, else None."""
+    found = _lookup(session, token, _now(now))
+    if found is None or found[0].pending_totp:
+        return None
+    return found[1]
+
+
+def second_factor_user(
+    *, session: Session, token: str, now: datetime | None = None
+) -> User | None:
+    """The user whose password was right and who still owes the second factor, else None."""
+    found = _lookup(session, token, _now(now))
+    if found is None or not found[0].pending_totp:
+        return None
+    return found[1]
+
+
+def end_session(*, session: Session, token: str, user: User | None = None) -> None:
+    session.execute(delete(StaffSession).where(col(StaffSession.token_hash) == _token_hash(token)))
+    if user is not None:
+        audit.record(session=session, actor=user, action="logout")
+    session.commit()
+
+
+def end_user_sessions(*, session: Session, user: User) -> None:
+    """Sign the user out everywhere."""
+    session.execute(delete(StaffSession).where(col(StaffSession.user_id) == user.id))
+    session.commit()
