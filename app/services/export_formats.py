@@ -1,0 +1,326 @@
+"""CSV, JSON and GeoJSON writers for exported records, and the data dictionary describing them.
+
+Each writer takes batches of ExportRecord (app/services/exports.py) and yields bytes, one chunk
+per batch, so a response or an archive member can be written while the query still streams.
+
+CSV rules (also in the data dictionary, which is built from COLUMNS):
+- UTF-8, a header row, CRLF line ends, one row per deployment.
+- Several values in one cell are joined with "; "; a value's own ";" is written "\\;" and its
+  own backslash "\\\\", so split_values() gives back exactly the values.
+- Formula injection: a text cell that starts with = + - @, a tab or a carriage return (after any
+  apostrophes) gets one apostrophe in front. To read a cell back, remove one leading apostrophe
+  when the cell is apostrophes followed by one of those characters (restore_cell()). Numeric
+  columns hold plain numbers and are never prefixed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from app.search_index import country_name
+from app.services.exports import ExportRecord
+
+LICENCE = "CC BY 4.0"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+ATTRIBUTION = "Safe City Watch"
+MULTI_SEPARATOR = "; "
+# Builds a record's public URL from its id and slug (the web layer or the CLI supplies it).
+RecordUrl = Callable[[int, str], str]
+
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    description: str
+    numeric: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "Stable record number; never reused.", numeric=True),
+    Column("slug", "Short name used in the record's address."),
+    Column("url", "The record's public page (stable; cite this)."),
+    Column("title", "Title of the record."),
+    Column("summary", "Plain-text summary; paragraphs are separated by a blank line."),
+    Column("country", "ISO 3166-1 alpha-2 code of the country."),
+    Column("country_name", "English name of the country (from the code)."),
+    Column("region", "Region, province or state."),
+    Column("city", "City or municipality."),
+    Column("site", "Site or place, free text."),
+    Column("latitude", "Latitude in decimal degrees (WGS 84), when known.", numeric=True),
+    Column("longitude", "Longitude in decimal degrees (WGS 84), when known.", numeric=True),
+    Column("geo_precision", "How precise the place is: country|region|city|site|exact."),
+    Column("programme", "Named programme, e.g. Safe City."),
+    Column("status", "Lifecycle status key (see /about#lifecycle)."),
+    Column("announced_on", "Partial date announced: YYYY, YYYY-MM or YYYY-MM-DD."),
+    Column("started_on", "Partial date started: YYYY, YYYY-MM or YYYY-MM-DD."),
+    Column("ended_on", "Partial date ended: YYYY, YYYY-MM or YYYY-MM-DD."),
+    Column("camera_count", "Number of cameras, when known.", numeric=True),
+    Column("site_count", "Number of sites, when known.", numeric=True),
+    Column("scale_note", "Scale as the sources put it, e.g. '100+ cameras at 60+ sites'."),
+    Column("financing", "How it was paid for, e.g. loan, grant, municipal budget."),
+    Column("funder", "Who paid or lent the money."),
+    Column("contract_value", "Contract value as an exact decimal number.", numeric=True),
+    Column("currency", "ISO 4217 code of the contract value."),
+    Column("vendors", "Vendors as 'Name (role)', several joined with '; '."),
+    Column("operators", "Organisations that run it, by name, joined with '; '."),
+    Column("capabilities", "Capability keys (see /about#capabilities), joined with '; '."),
+    Column("oversight_status", "Current oversight status key (see /about#oversight)."),
+    Column("verification", "unverified|corroborated|verified."),
+    Column("last_verified_on", "Date of the last moderator check, YYYY-MM-DD."),
+    Column("sources", "Source titles, in the record's order, joined with '; '."),
+    Column("source_urls", "Source URLs in the same order as sources ('' for none)."),
+    Column("state", "published, or archived (withdrawn, kept at its address)."),
+    Column("archived_reason", "Why an archived record was withdrawn."),
+    Column("is_demo", "true for demo records built from the seed articles."),
+    Column("created_at", "When the record was created (ISO 8601, UTC)."),
+    Column("updated_at", "When the record last changed (ISO 8601, UTC)."),
+)
+HEADER: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+_NUMERIC = frozenset(c.name for c in COLUMNS if c.numeric)
+
+
+# --- cells ------------------------------------------------------------------------------------
+
+
+def neutralise(cell: str) -> str:
+    """Prefix an apostrophe to a cell a spreadsheet would run as a formula."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def restore_cell(cell: str) -> str:
+    """The inverse of neutralise(), for importers."""
+    return cell[1:] if _NEUTRALISED.match(cell) else cell
+
+
+def join_values(values: Iterable[str]) -> str:
+    return MULTI_SEPARATOR.join(v.replace("\\", "\\\\").replace(";", "\\;") for v in values)
+
+
+def split_values(cell: str) -> list[str]:
+    """The values join_values() joined; an empty cell is no value."""
+    if cell == "":
+        return []
+    values: list[str] = []
+    current: list[str] = []
+    i = 0
+    while i < len(cell):
+        char = cell[i]
+        if char == "\\" and i + 1 < len(cell):
+            current.append(cell[i + 1])
+            i += 2
+            continue
+        if char == ";":
+            values.append("".join(current))
+            current = []
+            i += 2 if cell[i + 1 : i + 2] == " " else 1
+            continue
+        current.append(char)
+        i += 1
+    values.append("".join(current))
+    return values
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def csv_row(record: ExportRecord, record_url: RecordUrl) -> list[str]:
+    fields = record.fields
+    values: dict[str, Any] = {
+        **fields,
+        "url": record_url(record.id, fields["slug"]),
+        "country_name": country_name(fields["country"]),
+        "vendors": join_values(f"{v.name} ({v.role})" for v in record.vendors),
+        "operators": join_values(o.name for o in record.operators),
+        "capabilities": join_values(record.capabilities),
+        "sources": join_values(s.title for s in record.sources),
+        "source_urls": join_values(s.url or "" for s in record.sources),
+    }
+    return [
+        _text(values[name]) if name in _NUMERIC else neutralise(_text(values[name]))
+        for name in HEADER
+    ]
+
+
+def csv_chunks(
+    batches: Iterable[list[ExportRecord]], record_url: RecordUrl, *, bom: bool = False
+) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    head = ("\ufeff" if bom else "") + buffer.getvalue()
+    yield head.encode("utf-8")
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(csv_row(record, record_url) for record in batch)
+        yield buffer.getvalue().encode("utf-8")
+
+
+# --- JSON and GeoJSON -------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # exact, as the API gives it
+    return value
+
+
+def record_dict(record: ExportRecord, record_url: RecordUrl) -> dict[str, Any]:
+    """One record as JSON: the CSV's fields, with the links as lists of objects."""
+    fields = {name: _json_value(value) for name, value in record.fields.items()}
+    out: dict[str, Any] = {
+        "id": record.id,
+        "url": record_url(record.id, fields["slug"]),
+        "country_name": country_name(fields["country"]),
+    }
+    for name in HEADER:
+        if name in fields:
+            out[name] = fields[name]
+        elif name == "vendors":
+            out[name] = [asdict(v) for v in record.vendors]
+        elif name == "operators":
+            out[name] = [asdict(o) for o in record.operators]
+        elif name == "capabilities":
+            out[name] = list(record.capabilities)
+        elif name == "sources":
+            out[name] = [{k: _json_value(v) for k, v in asdict(s).items()} for s in record.sources]
+            out["oversight_events"] = [asdict(e) for e in record.oversight_events]
+    return out
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def metadata(
+    *, query: Mapping[str, Any], search_url: str, generated_at: datetime
+) -> dict[str, Any]:
+    return {
+        "query": dict(query),
+        "search_url": search_url,
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "licence": LICENCE,
+        "licence_url": LICENCE_URL,
+        "attribution": ATTRIBUTION,
+    }
+
+
+def json_chunks(
+    batches: Iterable[list[ExportRecord]], record_url: RecordUrl, meta: Mapping[str, Any]
+) -> Iterator[bytes]:
+    """{...metadata, "deployments": [...], "count": n}; the count comes last, so it is exact."""
+    yield (_dumps(dict(meta))[:-1] + ',"deployments":[\n').encode("utf-8")
+    count = 0
+    for batch in batches:
+        if not batch:
+            continue
+        lead = ",\n" if count else ""
+        count += len(batch)
+        yield (lead + ",\n".join(_dumps(record_dict(r, record_url)) for r in batch)).encode()
+    yield f'\n],"count":{count}}}\n'.encode()
+
+
+def feature(record: ExportRecord, record_url: RecordUrl) -> dict[str, Any] | None:
+    latitude, longitude = record.fields["latitude"], record.fields["longitude"]
+    if latitude is None or longitude is None:
+        return None
+    return {
+        "type": "Feature",
+        "id": record.id,
+        "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
+        "properties": record_dict(record, record_url),
+    }
+
+
+def geojson_chunks(
+    batches: Iterable[list[ExportRecord]], record_url: RecordUrl, meta: Mapping[str, Any]
+) -> Iterator[bytes]:
+    """A FeatureCollection; records without coordinates are left out and counted in
+    `metadata.without_coordinates`, which (with `metadata.count`) comes after the features."""
+    yield b'{"type":"FeatureCollection","features":[\n'
+    count = without = 0
+    for batch in batches:
+        features = []
+        for record in batch:
+            found = feature(record, record_url)
+            if found is None:
+                without += 1
+            else:
+                features.append(_dumps(found))
+        if features:
+            lead = ",\n" if count else ""
+            count += len(features)
+            yield (lead + ",\n".join(features)).encode("utf-8")
+    tail = {**meta, "count": count, "without_coordinates": without}
+    yield f'\n],"metadata":{_dumps(tail)}}}\n'.encode()
+
+
+# --- data dictionary --------------------------------------------------------------------------
+
+
+def data_dictionary() -> str:
+    """DATA-DICTIONARY.md: every CSV column, the multi-value and formula rules, the JSON shapes."""
+    lines = [
+        "# Safe City Watch data dictionary",
+        "",
+        f"Licence: {LICENCE} ({LICENCE_URL}). Credit “{ATTRIBUTION}” and link to the record.",
+        "",
+        "## deployments.csv",
+        "",
+        "UTF-8 (add `?bom=1` to a download URL for a byte-order mark that Excel recognises), "
+        "a header row, CRLF line ends, one row per deployment. Empty cell = not known.",
+        "",
+        "- **Several values in one cell** are joined with `; ` (semicolon, space). A value's own "
+        "`;` is written `\\;` and its own backslash `\\\\`.",
+        "- **Formula injection.** A text cell that begins with `=`, `+`, `-`, `@`, a tab or a "
+        "carriage return (after any apostrophes) is written with one extra apostrophe `'` in "
+        "front, so spreadsheets show it as text. To get the original, remove one leading `'` "
+        "from a cell that is apostrophes followed by one of those characters. Numeric columns "
+        "are never prefixed.",
+        "- The search that produced a download is in its `X-Safecity-Query` response header.",
+        "",
+        "| column | meaning |",
+        "|---|---|",
+        *(f"| `{c.name}` | {c.description} |" for c in COLUMNS),
+        "",
+        "## deployments.json",
+        "",
+        "An object: `query` (the search parameters), `search_url`, `generated_at`, `licence`, "
+        "`licence_url`, `attribution`, then `deployments` (a list of records with the CSV's "
+        "fields, where `vendors` is a list of `{name, slug, role}`, `operators` of "
+        "`{name, slug, kind, country}`, `capabilities` of keys, `sources` of `{title, url, "
+        "publisher, published_on, archived_url, source_type, excerpt, accessed_on, claim}` and "
+        "`oversight_events` of `{date, kind, body, outcome, description}`; `contract_value` is "
+        "a decimal string), and last `count`.",
+        "",
+        "## deployments.geojson",
+        "",
+        "A GeoJSON FeatureCollection of the records that have coordinates: each Feature is a "
+        "Point (`[longitude, latitude]`) whose `properties` are the JSON record. `metadata` "
+        "(after the features) holds the JSON export's metadata, `count` (features) and "
+        "`without_coordinates` (records left out because their place has no coordinates).",
+        "",
+    ]
+    return "\n".join(lines)

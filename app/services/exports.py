@@ -1,0 +1,298 @@
+"""Every deployment a search matches, in the search's order, streamed in batches with its links.
+
+Exports, feeds and the data archive read through here. One ordered query streams the
+deployment rows (`yield_per`: a server-side cursor on PostgreSQL, stepped rows on SQLite), and
+each batch loads its vendors, operators, capabilities, sources and oversight events in one
+query per kind, so memory stays flat whatever the number of records and there is no N+1.
+The conditions and the order are the search service's own, so an export of a search holds
+exactly the records the search page lists, in the same order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date
+from typing import Any
+
+from sqlalchemy import Select, Table
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
+
+from app.models import (
+    Capability,
+    Deployment,
+    DeploymentCapability,
+    DeploymentOperator,
+    DeploymentSource,
+    DeploymentVendor,
+    Organisation,
+    OversightEvent,
+    Source,
+    Vendor,
+)
+from app.services.catalog import PUBLIC_STATES
+from app.services.query import parse_query
+from app.services.search_filters import build_conditions, order_by_sort, vendor_ids_for
+from app.services.search_params import SearchParams
+
+BATCH = 1000
+DEPLOYMENTS: Table = SQLModel.metadata.tables["deployment"]
+# Derived columns kept for sorting and filtering; an export carries the fields they come from.
+_DERIVED = frozenset({"first_year", "ended_year", "title_sort"})
+FIELD_NAMES: tuple[str, ...] = tuple(c.name for c in DEPLOYMENTS.c if c.name not in _DERIVED)
+
+
+@dataclass(frozen=True, slots=True)
+class VendorLink:
+    name: str
+    slug: str
+    country: str | None
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorLink:
+    name: str
+    slug: str
+    kind: str
+    country: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLink:
+    title: str
+    url: str | None
+    publisher: str | None
+    published_on: str | None
+    archived_url: str | None
+    source_type: str
+    excerpt: str | None
+    accessed_on: date | None
+    claim: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventLink:
+    date: str | None
+    kind: str
+    body: str | None
+    outcome: str | None
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """One deployment's own columns (`fields`, by column name) and what it links to."""
+
+    fields: Mapping[str, Any]
+    vendors: list[VendorLink] = field(default_factory=list)
+    operators: list[OperatorLink] = field(default_factory=list)
+    capabilities: list[str] = field(default_factory=list)
+    sources: list[SourceLink] = field(default_factory=list)
+    oversight_events: list[EventLink] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return int(self.fields["id"])
+
+
+def unknown_filters(*, session: Session, params: SearchParams) -> dict[str, str]:
+    """What the search page would report beyond parse_params: vendors that do not exist."""
+    errors: dict[str, str] = {}
+    vendor_ids_for(session, params.vendor, errors)
+    return errors
+
+
+def matching_statement(*, session: Session, params: SearchParams) -> Select[Any]:
+    """The search's published matches as deployment rows, in the search's order, unpaged."""
+    parsed = parse_query(params.q)
+    errors: dict[str, str] = {}
+    vendor_ids = vendor_ids_for(session, params.vendor, errors)
+    conditions = build_conditions(session, params, parsed, vendor_ids)
+    # Ranked by relevance, the join to the scored matches does the full-text filtering.
+    joined = params.effective_sort == "relevance" and conditions.score is not None
+    stmt: Select[Any] = sa_select(*DEPLOYMENTS.c).where(*conditions.all(matched=not joined))
+    return order_by_sort(stmt, params, conditions)
+
+
+def public_statement() -> Select[Any]:
+    """Every public record, archived ones included, by id: the full dataset."""
+    return (
+        sa_select(*DEPLOYMENTS.c)
+        .where(col(Deployment.state).in_(PUBLIC_STATES))
+        .order_by(col(Deployment.id))
+    )
+
+
+def iter_matching(
+    *,
+    session: Session,
+    params: SearchParams,
+    batch: int = BATCH,
+    limit: int | None = None,
+    with_events: bool = False,
+) -> Iterator[list[ExportRecord]]:
+    """Batches of the records a search matches, in its order (its `page` is ignored)."""
+    stmt = matching_statement(session=session, params=params)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return iter_records(session=session, stmt=stmt, batch=batch, with_events=with_events)
+
+
+def records_by_id(*, session: Session, ids: Sequence[int]) -> list[ExportRecord]:
+    """The public records with these ids, with their links, in the order of `ids`."""
+    if not ids:
+        return []
+    stmt = sa_select(*DEPLOYMENTS.c).where(
+        col(Deployment.id).in_(ids), col(Deployment.state).in_(PUBLIC_STATES)
+    )
+    rows = [_fields(row) for row in session.execute(stmt)]
+    by_id = {record.id: record for record in _with_links(session, rows, with_events=False)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def iter_records(
+    *, session: Session, stmt: Select[Any], batch: int = BATCH, with_events: bool = False
+) -> Iterator[list[ExportRecord]]:
+    """Stream `stmt` (deployment rows) in batches, each with its links loaded."""
+    result = session.execute(stmt, execution_options={"yield_per": batch})
+    try:
+        for rows in result.partitions():
+            yield _with_links(session, [_fields(row) for row in rows], with_events=with_events)
+    finally:
+        result.close()
+
+
+def _columns(*attributes: Any) -> list[Any]:
+    return [col(attribute) for attribute in attributes]
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    fields = {name: row._mapping[name] for name in FIELD_NAMES}
+    for name in ("created_at", "updated_at"):
+        # SQLite hands timestamps back without their zone; they are stored in UTC.
+        if fields[name] is not None and fields[name].tzinfo is None:
+            fields[name] = fields[name].replace(tzinfo=UTC)
+    return fields
+
+
+def _with_links(
+    session: Session, rows: Sequence[dict[str, Any]], *, with_events: bool
+) -> list[ExportRecord]:
+    ids = [row["id"] for row in rows]
+    vendors: dict[int, list[VendorLink]] = defaultdict(list)
+    for deployment_id, name, slug, country, role in session.execute(
+        sa_select(
+            *_columns(
+                DeploymentVendor.deployment_id,
+                Vendor.name,
+                Vendor.slug,
+                Vendor.country,
+                DeploymentVendor.role,
+            )
+        )
+        .join(Vendor, col(Vendor.id) == DeploymentVendor.vendor_id)
+        .where(col(DeploymentVendor.deployment_id).in_(ids))
+        .order_by(col(Vendor.name), col(DeploymentVendor.role))
+    ):
+        vendors[deployment_id].append(VendorLink(name, slug, country, role))
+    operators: dict[int, list[OperatorLink]] = defaultdict(list)
+    for deployment_id, name, slug, kind, country in session.execute(
+        sa_select(
+            *_columns(
+                DeploymentOperator.deployment_id,
+                Organisation.name,
+                Organisation.slug,
+                Organisation.kind,
+                Organisation.country,
+            )
+        )
+        .join(Organisation, col(Organisation.id) == DeploymentOperator.organisation_id)
+        .where(col(DeploymentOperator.deployment_id).in_(ids))
+        .order_by(col(Organisation.name))
+    ):
+        operators[deployment_id].append(OperatorLink(name, slug, kind, country))
+    capabilities: dict[int, list[str]] = defaultdict(list)
+    for deployment_id, key in session.execute(
+        select(DeploymentCapability.deployment_id, DeploymentCapability.capability_key)
+        .join(Capability, col(Capability.key) == DeploymentCapability.capability_key)
+        .where(col(DeploymentCapability.deployment_id).in_(ids))
+        .order_by(col(Capability.position), col(Capability.key))
+    ):
+        capabilities[deployment_id].append(key)
+    sources = _sources(session, ids)
+    events = _events(session, ids) if with_events else {}
+    return [
+        ExportRecord(
+            fields=row,
+            vendors=vendors.get(row["id"], []),
+            operators=operators.get(row["id"], []),
+            capabilities=capabilities.get(row["id"], []),
+            sources=sources.get(row["id"], []),
+            oversight_events=events.get(row["id"], []),
+        )
+        for row in rows
+    ]
+
+
+def _sources(session: Session, ids: list[int]) -> dict[int, list[SourceLink]]:
+    sources: dict[int, list[SourceLink]] = defaultdict(list)
+    for deployment_id, claim, *columns in session.execute(
+        sa_select(
+            *_columns(
+                DeploymentSource.deployment_id,
+                DeploymentSource.claim,
+                Source.title,
+                Source.url,
+                Source.publisher,
+                Source.published_on,
+                Source.archived_url,
+                Source.source_type,
+                Source.excerpt,
+                Source.accessed_on,
+            )
+        )
+        .join(Source, col(Source.id) == DeploymentSource.source_id)
+        .where(col(DeploymentSource.deployment_id).in_(ids))
+        .order_by(col(DeploymentSource.position), col(Source.id))
+    ):
+        title, url, publisher, published_on, archived_url, source_type, quote, accessed_on = columns
+        sources[deployment_id].append(
+            SourceLink(
+                title=title,
+                url=url,
+                publisher=publisher,
+                published_on=published_on,
+                archived_url=archived_url,
+                source_type=source_type,
+                excerpt=quote,
+                accessed_on=accessed_on,
+                claim=claim,
+            )
+        )
+    return sources
+
+
+def _events(session: Session, ids: list[int]) -> dict[int, list[EventLink]]:
+    events: dict[int, list[EventLink]] = defaultdict(list)
+    rows = session.execute(
+        sa_select(
+            *_columns(
+                OversightEvent.deployment_id,
+                OversightEvent.date,
+                OversightEvent.kind,
+                OversightEvent.body,
+                OversightEvent.outcome,
+                OversightEvent.description,
+                OversightEvent.id,
+            )
+        ).where(col(OversightEvent.deployment_id).in_(ids))
+    ).all()
+    # As on the record page: partial dates sort as text, undated events last.
+    for deployment_id, when, kind, body, outcome, description, _id in sorted(
+        rows, key=lambda r: (r[0], r[1] is None, r[1] or "", r[6])
+    ):
+        events[deployment_id].append(EventLink(when, kind, body, outcome, description))
+    return events
