@@ -15,7 +15,11 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.security import SecurityHeadersMiddleware
 from app.web import auth, browse, catalog, pages
+from app.web.api import router as api_router
+from app.web.api_docs import router as api_docs_router
+from app.web.cors import OpenDataCorsMiddleware
 from app.web.errors import install_error_pages
+from app.web.exports import router as exports_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -38,11 +42,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = db_engine
+    app.add_middleware(OpenDataCorsMiddleware)  # inside, so its answers get the headers too
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (pages.router, catalog.router, browse.router):
         app.include_router(router)
     app.include_router(auth.router)  # staff sign-in, accounts, user admin
+    for router in (api_router, api_docs_router, exports_router):  # open data: API, downloads
+        app.include_router(router)
     install_error_pages(app)
     return app
 

@@ -7,15 +7,12 @@ from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from app.security import apply_security_headers
+from app.web import problems
 from app.web.deps import htmx_details
 from app.web.templating import render
 
@@ -82,7 +79,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         # Refusals by the staff-access checks (sign-in, role, CSRF) are problem documents.
         if exc.status_code in (401, 403):
             return problem_response(exc.status_code, exc.detail, exc.headers)
-        return await http_exception_handler(request, exc)
+        return problems.from_http_exception(request, exc)
     response = error_page(request, exc.status_code, exc.detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
@@ -92,7 +89,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if _is_api(request):
-        return await request_validation_exception_handler(request, exc)
+        return problems.from_validation_error(request, exc)
     # A path that does not parse (a record number that is not a number) names nothing: 404.
     in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
     return error_page(request, 404 if in_path else 422)
@@ -101,7 +98,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _server_error(request: Request, exc: Exception) -> Response:
     # Starlette calls this outside every middleware, so the security headers are added here.
     try:
-        response = error_page(request, 500)
+        response = problems.problem(request, 500) if _is_api(request) else error_page(request, 500)
     except Exception:
         logger.exception("The error page itself failed to render")
         response = HTMLResponse(FALLBACK, status_code=500)

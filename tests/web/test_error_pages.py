@@ -80,10 +80,12 @@ def test_validation_errors_are_html_pages(lenient_client: TestClient) -> None:
 
 
 def test_api_errors_stay_json(lenient_client: TestClient) -> None:
+    # Problem documents (RFC 9457); tests/web/test_api.py checks their contents.
     response = lenient_client.get("/api/v1/needs-number?n=abc")
     assert response.status_code == 422
-    assert response.headers["content-type"] == "application/json"
-    assert lenient_client.get("/api/v1/nothing").headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/problem+json"
+    missing = lenient_client.get("/api/v1/nothing")
+    assert missing.headers["content-type"] == "application/problem+json"
 
 
 def test_500_page_with_security_headers(lenient_client: TestClient) -> None:
