@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from app.services.catalog import get_deployment_detail
 from app.services.search import FACETS, SORTS, SearchResult, parse_params, search
 from app.web.deps import HtmxDep, SessionDep, SettingsDep
+from app.web.exports import record_citation
 from app.web.templating import deployment_path, path_for, render, with_query
 
 router = APIRouter(include_in_schema=False)
@@ -134,10 +135,12 @@ def _record_page(
         # A renamed record (or a mistyped slug) keeps working, at its one canonical address.
         return RedirectResponse(canonical, status_code=301)
     origin = settings.base_url.rstrip("/") or f"{request.url.scheme}://{request.url.netloc}"
+    accessed_on = datetime.now(UTC).date()
     context = {
         "detail": detail,
         "d": detail.deployment,
         "canonical_url": origin + canonical,
-        "accessed_on": datetime.now(UTC).date(),
+        "accessed_on": accessed_on,
+        "citation": record_citation(request, settings, detail.deployment, accessed_on=accessed_on),
     }
     return render(request, "catalog/deployment.html", context, htmx=htmx)

@@ -102,7 +102,8 @@ def test_pages_have_no_inline_script_or_style_and_nothing_from_elsewhere(
             *((e, "href") for e in page.select("link[href]")),
         ):
             value = element[attribute]
-            if element.name == "link" and element.get("rel") == ["canonical"]:
+            # The canonical address and the feed (alternate) are links, not loaded.
+            if element.name == "link" and element.get("rel") in (["canonical"], ["alternate"]):
                 continue
             assert not urlsplit(value).netloc, f"{value} loaded from another origin on {path}"
             assert value.startswith(("/static/", "data:")), value
