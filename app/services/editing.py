@@ -1,14 +1,13 @@
-"""Staff writes to published records: the record itself, its sources, its oversight events,
-archiving. Each public function is one transaction that also appends the revision describing
-the change (app/services/revisions.py) and an audit entry, and commits.
-
-A published record keeps at least one source: the last one cannot be unlinked.
+"""Staff writes to published records: creating one, editing it, archiving and restoring it
+(its sources and oversight events: app/services/source_edits.py). Each public function is one
+transaction that also appends the revision describing the change (app/services/revisions.py)
+and an audit entry, and commits. `tracked` is how every write path records its revision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -21,8 +20,6 @@ from app.models import (
     DeploymentSource,
     DeploymentVendor,
     Organisation,
-    OversightEvent,
-    OversightEventSource,
     Revision,
     Source,
     User,
@@ -30,7 +27,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit
-from app.services.drafts import DeploymentDraft, EventDraft, SourceDraft
+from app.services.drafts import DEPLOYMENT_FIELDS, DeploymentDraft, SourceDraft
 from app.services.revisions import (
     DEPLOYMENT,
     Actor,
@@ -102,7 +99,7 @@ def _check_revision(session: Session, deployment: Deployment, expected: int | No
         )
 
 
-def _audit(session: Session, actor: User, action: str, deployment: Deployment) -> None:
+def audit_edit(session: Session, actor: User, action: str, deployment: Deployment) -> None:
     audit.record(session=session, actor=actor, action=action, target=f"deployment {deployment.id}")
 
 
@@ -249,7 +246,7 @@ def edit_deployment(
         deployment.slug = slugify(deployment.title, max_length=200)
         _set_links(session, deployment, draft)
     if t.revision is not None:
-        _audit(session, editor, "edit_deployment", deployment)
+        audit_edit(session, editor, "edit_deployment", deployment)
     session.commit()
     return t.revision
 
@@ -267,7 +264,7 @@ def archive_deployment(
         deployment.state = "archived"
         deployment.archived_reason = reason
     assert t.revision is not None
-    _audit(session, editor, "archive_deployment", deployment)
+    audit_edit(session, editor, "archive_deployment", deployment)
     session.commit()
     return t.revision
 
@@ -279,165 +276,43 @@ def restore_deployment(*, session: Session, deployment: Deployment, editor: User
         deployment.state = "published"
         deployment.archived_reason = None
     assert t.revision is not None
-    _audit(session, editor, "restore_deployment", deployment)
+    audit_edit(session, editor, "restore_deployment", deployment)
     session.commit()
     return t.revision
 
 
-# --- sources ------------------------------------------------------------------------------------
+# --- current values as form items ---------------------------------------------------------------
 
 
-def add_source(
-    *, session: Session, deployment: Deployment, editor: User, draft: SourceDraft
-) -> Revision | None:
-    with tracked(session, deployment, actor=editor, summary="Added a source") as t:
-        link_sources(session=session, deployment=deployment, drafts=[draft])
-    if t.revision is not None:
-        _audit(session, editor, "add_source", deployment)
-    session.commit()
-    return t.revision
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
-def citing_deployments(*, session: Session, source_id: int) -> list[Deployment]:
-    return list(
-        session.exec(
-            select(Deployment)
-            .join(DeploymentSource, col(DeploymentSource.deployment_id) == Deployment.id)
-            .where(
-                DeploymentSource.source_id == source_id,
-                col(Deployment.state).in_(PUBLIC_STATES),
-            )
-            .order_by(col(Deployment.id))
-        )
+def deployment_form_items(*, session: Session, deployment: Deployment) -> list[tuple[str, str]]:
+    """The record as the edit form's (name, value) pairs, so the form opens on what is stored."""
+    items = [(name, _text(getattr(deployment, name))) for name in DEPLOYMENT_FIELDS]
+    vendors = session.exec(
+        select(Vendor.name, DeploymentVendor.role)
+        .join(DeploymentVendor, col(DeploymentVendor.vendor_id) == Vendor.id)
+        .where(DeploymentVendor.deployment_id == deployment.id)
+        .order_by(col(Vendor.name), col(DeploymentVendor.role))
     )
-
-
-def edit_source(
-    *, session: Session, deployment: Deployment, source: Source, editor: User, draft: SourceDraft
-) -> list[Revision]:
-    """Change a source and its claim on this record. A source can back several records, so
-    every public record citing it gets a revision (they all show the new details)."""
-    assert deployment.id is not None and source.id is not None
-    link = session.get(DeploymentSource, (deployment.id, source.id))
-    if link is None:
-        raise EditError("This source is not linked to this record.")
-    others = [d for d in citing_deployments(session=session, source_id=source.id)
-              if d.id != deployment.id]
-    summary = f"Edited source #{source.id}"
-    with ExitStack() as stack:
-        results = [
-            stack.enter_context(tracked(session, d, actor=editor, summary=summary))
-            for d in [deployment, *others]
-        ]
-        for name, value in draft.source_fields().items():
-            setattr(source, name, value)
-        link.claim = draft.claim
-    revisions = [t.revision for t in results if t.revision is not None]
-    if revisions:
-        _audit(session, editor, "edit_source", deployment)
-    session.commit()
-    return revisions
-
-
-def unlink_source(
-    *, session: Session, deployment: Deployment, source: Source, editor: User
-) -> Revision:
-    assert deployment.id is not None and source.id is not None
-    link = session.get(DeploymentSource, (deployment.id, source.id))
-    if link is None:
-        raise EditError("This source is not linked to this record.")
-    count = session.exec(
-        select(func.count()).where(DeploymentSource.deployment_id == deployment.id)
-    ).one()
-    if count <= 1:
-        raise EditError(
-            "This is the record's only source. Add another source before removing this one: a "
-            "published record always rests on at least one."
-        )
-    with tracked(session, deployment, actor=editor, summary=f"Removed source #{source.id}") as t:
-        session.delete(link)
-        event_ids = select(OversightEvent.id).where(OversightEvent.deployment_id == deployment.id)
-        session.exec(
-            delete(OversightEventSource).where(
-                col(OversightEventSource.source_id) == source.id,
-                col(OversightEventSource.event_id).in_(event_ids),
+    for index, (name, role) in enumerate(vendors):
+        items += [(f"vendor-{index}-name", name), (f"vendor-{index}-role", role)]
+    operators = session.exec(
+        select(Organisation.name, Organisation.kind)
+        .join(DeploymentOperator, col(DeploymentOperator.organisation_id) == Organisation.id)
+        .where(DeploymentOperator.deployment_id == deployment.id)
+        .order_by(col(Organisation.name))
+    )
+    for index, (name, kind) in enumerate(operators):
+        items += [(f"operator-{index}-name", name), (f"operator-{index}-kind", kind)]
+    items += [
+        ("capabilities", key)
+        for key in session.exec(
+            select(DeploymentCapability.capability_key).where(
+                DeploymentCapability.deployment_id == deployment.id
             )
         )
-    assert t.revision is not None
-    _audit(session, editor, "unlink_source", deployment)
-    session.commit()
-    return t.revision
-
-
-# --- oversight events ---------------------------------------------------------------------------
-
-
-def _event_sources(session: Session, deployment: Deployment, event: OversightEvent,
-                   source_ids: list[int]) -> None:
-    """An event cites only sources of its own record; anything else in the form is ignored."""
-    assert event.id is not None
-    allowed = set(
-        session.exec(
-            select(DeploymentSource.source_id).where(
-                DeploymentSource.deployment_id == deployment.id
-            )
-        )
-    )
-    session.exec(
-        delete(OversightEventSource).where(col(OversightEventSource.event_id) == event.id)
-    )
-    for source_id in dict.fromkeys(source_ids):
-        if source_id in allowed:
-            session.add(OversightEventSource(event_id=event.id, source_id=source_id))
-
-
-def add_oversight_event(
-    *, session: Session, deployment: Deployment, editor: User, draft: EventDraft,
-    oversight_status: str | None = None,
-) -> tuple[OversightEvent, Revision | None]:
-    """A new event in the record's oversight log; optionally moves its current status too."""
-    assert deployment.id is not None
-    with tracked(session, deployment, actor=editor, summary="Added an oversight event") as t:
-        event = OversightEvent(deployment_id=deployment.id, **draft.fields)
-        session.add(event)
-        session.flush()
-        _event_sources(session, deployment, event, draft.source_ids)
-        if oversight_status:
-            deployment.oversight_status = oversight_status
-    _audit(session, editor, "add_oversight_event", deployment)
-    session.commit()
-    return event, t.revision
-
-
-def edit_oversight_event(
-    *, session: Session, deployment: Deployment, event: OversightEvent, editor: User,
-    draft: EventDraft,
-) -> Revision | None:
-    if event.deployment_id != deployment.id:
-        raise EditError("This event belongs to another record.")
-    with tracked(session, deployment, actor=editor,
-                 summary=f"Edited oversight event #{event.id}") as t:
-        for name, value in draft.fields.items():
-            setattr(event, name, value)
-        _event_sources(session, deployment, event, draft.source_ids)
-    if t.revision is not None:
-        _audit(session, editor, "edit_oversight_event", deployment)
-    session.commit()
-    return t.revision
-
-
-def delete_oversight_event(
-    *, session: Session, deployment: Deployment, event: OversightEvent, editor: User
-) -> Revision:
-    if event.deployment_id != deployment.id:
-        raise EditError("This event belongs to another record.")
-    with tracked(session, deployment, actor=editor,
-                 summary=f"Removed oversight event #{event.id}") as t:
-        session.exec(
-            delete(OversightEventSource).where(col(OversightEventSource.event_id) == event.id)
-        )
-        session.delete(event)
-    assert t.revision is not None
-    _audit(session, editor, "delete_oversight_event", deployment)
-    session.commit()
-    return t.revision
+    ]
+    return items

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app import search_index
 from app.models import AuditEntry, Deployment, Revision
-from app.services import editing, revisions
+from app.services import editing, revisions, source_edits
 from app.services.drafts import parse_deployment_form, parse_event_form, parse_source_form
 from app.services.revisions import diff, history, record_revision
 
@@ -148,7 +148,7 @@ def test_editing_a_shared_source_writes_a_revision_on_every_record_citing_it(
         ("source_type", "ngo_report"), ("claim", "more than 100 cameras"),
     ])
     assert errors == {}
-    written = editing.edit_source(
+    written = source_edits.edit_source(
         session=session, deployment=first, source=shared, editor=staff, draft=draft
     )
     assert sorted(r.entity_id for r in written) == sorted([first.id, second.id])
@@ -168,12 +168,16 @@ def test_sources_can_be_added_and_removed_but_never_the_last_one(session: Sessio
     only = make_source(session, "Only source")
     deployment = make_deployment(session, "Record", sources=[only])
     with pytest.raises(editing.EditError, match="only source"):
-        editing.unlink_source(session=session, deployment=deployment, source=only, editor=staff)
+        source_edits.unlink_source(
+            session=session, deployment=deployment, source=only, editor=staff
+        )
     draft, _ = parse_source_form([("title", "Second source"), ("url", "https://b.example/")])
-    added = editing.add_source(session=session, deployment=deployment, editor=staff, draft=draft)
+    added = source_edits.add_source(
+        session=session, deployment=deployment, editor=staff, draft=draft
+    )
     assert added is not None
     assert added.changes[0]["field"] == "sources"
-    removed = editing.unlink_source(
+    removed = source_edits.unlink_source(
         session=session, deployment=deployment, source=only, editor=staff
     )
     change = next(c for c in removed.changes if c["field"] == "sources")
@@ -190,7 +194,7 @@ def test_oversight_events_are_part_of_the_record_history(session: Session) -> No
         ("description", "A case was filed."), ("source_ids", str(source.id)),
     ])
     assert errors == {}
-    event, revision = editing.add_oversight_event(
+    event, revision = source_edits.add_oversight_event(
         session=session, deployment=deployment, editor=staff, draft=draft,
         oversight_status="challenged",
     )
@@ -201,7 +205,7 @@ def test_oversight_events_are_part_of_the_record_history(session: Session) -> No
     assert fields[f"oversight_event.{event.id}.sources"] == [f"#{source.id} Court ruling"]
 
     existing = make_oversight_event(session, deployment, kind="audit", description="Audit.")
-    removed = editing.delete_oversight_event(
+    removed = source_edits.delete_oversight_event(
         session=session, deployment=deployment, event=existing, editor=staff
     )
     assert any(c["field"] == f"oversight_event.{existing.id}.description" and c["new"] is None
