@@ -26,6 +26,13 @@ class Settings(BaseSettings):
         default="", description="Public origin used in citations, e.g. https://example.org"
     )
     page_size: int = 20
+    # Public submissions (see app/services/submissions.py); raise the hourly limits for load tests.
+    submissions_per_hour_per_client: int = 10
+    submissions_per_hour_global: int = 600
+    submission_min_seconds: float = 3.0  # a form sent back faster than this is refused
+    submission_max_age_hours: float = 24.0
+    upload_max_bytes: int = 10 * 1024 * 1024
+    upload_max_pixels: int = 40_000_000
 
     @field_validator("database_url")
     @classmethod
