@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     submissions_per_hour_per_client: int = 10
     submissions_per_hour_global: int = 600
     submission_min_seconds: float = 3.0  # a form sent back faster than this is refused
-    submission_max_age_hours: float = 24.0
+    submission_max_age_hours: float = 12.0  # as long as an anonymous CSRF token lives
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_pixels: int = 40_000_000
 
