@@ -14,7 +14,7 @@ from app import search_index
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.security import SecurityHeadersMiddleware
-from app.web import auth, browse, catalog, overview, pages
+from app.web import auth, browse, catalog, overview, pages, submit
 from app.web.api import router as api_router
 from app.web.api_docs import router as api_docs_router
 from app.web.cors import OpenDataCorsMiddleware
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(OpenDataCorsMiddleware)  # inside, so its answers get the headers too
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (pages.router, catalog.router, browse.router, overview.router):
+    for router in (pages.router, catalog.router, browse.router, overview.router, submit.router):
         app.include_router(router)
     app.include_router(auth.router)  # staff sign-in, accounts, user admin
     for router in (api_router, api_docs_router, exports_router):  # open data: API, downloads
