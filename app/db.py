@@ -27,6 +27,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for a SQLite file or a PostgreSQL database; bad URLs raise ConfigError."""
+    # hide_parameters: no statement log or error message ever shows the values, which may be
+    # what a submitter typed (PRODUCT.md, guarantee 1).
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -44,11 +46,21 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             raise ConfigError("SAFECITY_DATABASE_URL must name a SQLite file, not memory")
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 10}
+            parsed,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"check_same_thread": False, "timeout": 10},
         )
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
-    return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        parsed,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+    )
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

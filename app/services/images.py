@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import secrets
 import tempfile
@@ -31,6 +32,9 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 CONTENT_TYPES = {ext: content_type for ext, content_type in FORMATS.values()}
 EVIDENCE_FOLDER = "evidence"
+# Pillow's plugins log every EXIF tag they read at DEBUG: camera, serial number, GPS. Keep
+# that out of any log, whatever level the operator sets.
+logging.getLogger("PIL").setLevel(logging.INFO)
 
 
 class ImageRejected(ValueError):
