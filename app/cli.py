@@ -7,6 +7,7 @@ a traceback: the operator gets a sentence to act on (PRODUCT.md, "Command line")
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -34,7 +35,15 @@ app = typer.Typer(
 db_app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo records built from the seed articles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+app.add_typer(user_app, name="user")
+
+
+class Role(StrEnum):
+    moderator = "moderator"
+    admin = "admin"
+
 
 # Submitter safety: no log line may carry a client address or user agent. Uvicorn's access
 # log does, so it is switched off and its logger discarded; the other formatter has no such
@@ -166,6 +175,49 @@ def demo_load(
         )
     else:
         typer.echo(f"Demo data already up to date in {where}: {report.unchanged} records.")
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Option(help="The staff member's email address (their login).")],
+    name: Annotated[str, typer.Option(help="The name other staff see.")],
+    role: Annotated[
+        Role, typer.Option(help="moderator: queue and records; admin: also accounts and audit.")
+    ] = Role.moderator,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the password from the first line of standard input instead of asking.",
+        ),
+    ] = False,
+) -> None:
+    """Add a staff account. The password is asked for twice without echo (or read from stdin);
+    it is never an argument, so it stays out of shell history and process lists."""
+    from app.services.accounts import AccountError, create_user, password_problem
+
+    if password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise CommandError("no password on standard input")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if problem := password_problem(password):
+        raise CommandError(f"password refused: {problem}")
+    settings = get_settings()
+    engine, where = _open(settings)
+    try:
+        _require_latest_schema(engine, settings, where)
+        with Session(engine) as session:
+            user = create_user(
+                session=session, email=email, display_name=name, password=password,
+                role=role.value,
+            )
+    except AccountError as exc:
+        raise CommandError(f"cannot add the account: {exc}") from None
+    finally:
+        engine.dispose()
+    typer.echo(f"Added {user.role} {user.email} ({user.display_name}) to {where}.")
 
 
 def _open(settings: Settings) -> tuple[Engine, str]:

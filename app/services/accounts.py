@@ -182,6 +182,41 @@ def set_role(*, session: Session, actor: User, user: User, role: str) -> None:
     session.commit()
 
 
+def change_password(
+    *, session: Session, user: User, current: str, new: str, repeat: str
+) -> None:
+    """Replace the user's own password; AccountError names the field to fix."""
+    errors: dict[str, str] = {}  # keyed by form field; the values are messages, not secrets
+    if not verify_password(user.password_hash, current):
+        errors["current_password"] = "That is not your current password."  # noqa: S105
+    if problem := password_problem(new):
+        errors["new_password"] = problem
+    elif new != repeat:
+        errors["repeat_password"] = "The two new passwords differ; type the same one twice."  # noqa: S105
+    if errors:
+        raise AccountError(errors)
+    user.password_hash = hash_password(new)
+    session.add(user)
+    audit.record(session=session, actor=user, action="password_change", target=f"user {user.id}")
+    session.commit()
+
+
+def reset_credentials(*, session: Session, actor: User, user: User, password: str) -> None:
+    """An administrator's help for a lost password or authenticator: a new password, two-factor
+    switched off (the user sets it up again), and every session of the user ended."""
+    if user.id == actor.id:
+        raise AccountError({"password": "Change your own password on your account page."})
+    if problem := password_problem(password):
+        raise AccountError({"password": problem})
+    user.password_hash = hash_password(password)
+    user.totp_secret = None
+    session.add(user)
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    session.execute(delete(StaffSession).where(col(StaffSession.user_id) == user.id))
+    audit.record(session=session, actor=actor, action="user_reset", target=f"user {user.id}")
+    session.commit()
+
+
 # --- Two-factor settings ------------------------------------------------------------------
 
 

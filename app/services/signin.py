@@ -89,12 +89,14 @@ def _bucket_hash(secret: str, scope: str, start: datetime, key: str) -> str:
 
 
 def _purge_buckets(session: Session, now: datetime) -> None:
-    """Drop login buckets whose window ended more than an hour ago."""
+    """Drop login buckets that started over an hour ago (every sign-in attempt does this)."""
     session.execute(
-        delete(RateLimitBucket).where(
+        delete(RateLimitBucket)
+        .where(
             col(RateLimitBucket.scope).in_((ACCOUNT_SCOPE, CLIENT_SCOPE)),
             col(RateLimitBucket.window_start) < now - timedelta(hours=1),
         )
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -145,17 +147,18 @@ def _count_failure(
                 set_={"hits": table.c.hits + 1},
             )
         )
-    _purge_buckets(session, now)
 
 
 def _forget_failures(session: Session, secret: str, email: str, now: datetime) -> None:
     start = _window_start(now)
     key_hash = _bucket_hash(secret, ACCOUNT_SCOPE, start, normalise_email(email))
     session.execute(
-        delete(RateLimitBucket).where(
+        delete(RateLimitBucket)
+        .where(
             col(RateLimitBucket.scope) == ACCOUNT_SCOPE,
             col(RateLimitBucket.key_hash) == key_hash,
         )
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -176,6 +179,7 @@ def authenticate(
 
     The caller still owes the second factor when the returned user has a TOTP secret."""
     now = _now(now)
+    _purge_buckets(session, now)
     _check_throttle(session, secret, email, client_key, now)
     user = get_user_by_email(session=session, email=email)
     if user is None:
@@ -211,6 +215,7 @@ def verify_second_factor(
     """Check a TOTP code or an unused recovery code; returns "totp" or "recovery_code".
     Wrong codes count towards the same throttle as wrong passwords."""
     now = _now(now)
+    _purge_buckets(session, now)
     _check_throttle(session, secret, user.email, client_key, now)
     if user.totp_secret and totp.verify_totp(user.totp_secret, code, at=now.timestamp()):
         return "totp"
@@ -252,7 +257,11 @@ def start_session(
     waiting for the second factor) is a completed login: it is stamped and audited."""
     assert user.id is not None
     now = _now(now)
-    session.execute(delete(StaffSession).where(col(StaffSession.expires_at) < now))
+    session.execute(
+        delete(StaffSession)
+        .where(col(StaffSession.expires_at) < now)
+        .execution_options(synchronize_session=False)
+    )
     token = secrets.token_urlsafe(32)
     lifetime = SECOND_FACTOR_LIFETIME if second_factor_pending else SESSION_LIFETIME
     session.add(

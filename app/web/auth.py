@@ -1,5 +1,8 @@
 """Staff sign-in and sign-out: /login (password, then the second factor when it is on) and
-/logout. Session cookies are HttpOnly, SameSite=Lax, Path=/, and Secure under https."""
+/logout. Session cookies are HttpOnly, SameSite=Lax, Path=/, and Secure under https.
+
+`router` also carries the account pages (app/web/account.py) and the user administration
+(app/web/staff_users.py), so the app factory includes one router for all of staff access."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from app.models import User
 from app.security import SESSION_COOKIE, app_secret, verify_csrf
 from app.services import signin
 from app.services.accounts import MAX_PASSWORD_LENGTH
+from app.web import account, staff_users
 from app.web.deps import CurrentStaff, Htmx, HtmxDep, SessionDep, SettingsDep
 from app.web.templating import path_for, render, with_query
 
@@ -38,13 +42,13 @@ def safe_next(target: str) -> str:
 
 def landing_path(request: Request, target: str) -> str:
     """Where a completed login goes: the page asked for, else the moderation queue (when this
-    app has one), else the home page."""
+    app has one), else the account page."""
     if target := safe_next(target):
         return target
     try:
         return path_for(request, "moderation")
     except NoMatchFound:
-        return path_for(request, "home")
+        return path_for(request, "account")
 
 
 def cookie_is_secure(request: Request, settings: Settings) -> bool:
@@ -211,3 +215,7 @@ def logout(
     response = RedirectResponse(path_for(request, "home"), status_code=303)
     clear_session_cookie(response, request, settings)
     return response
+
+
+router.include_router(account.router)
+router.include_router(staff_users.router)

@@ -118,6 +118,7 @@ def live_server(backends: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
         database_url=database_url,
         secret_key="browser-test-secret",
         base_url=f"http://{host}:{port}",
+        submission_min_seconds=0,  # a test fills the public form faster than a person could
     )
     config = uvicorn.Config(
         create_app(settings, engine=engine),

@@ -433,6 +433,8 @@ def test_only_images_of_published_records_are_served(
 def test_suggest_a_correction_for_a_record(client: TestClient, session: Session) -> None:
     record = make_deployment(session, "Belgrade Safe City")
     path = f"/deployments/{record.id}/suggest"
+    record_page = soup(client.get(f"/deployments/{record.id}-{record.slug}").text)
+    assert record_page.select_one(f'.suggest-link a[href="{path}"]') is not None
 
     page = soup(client.get(path).text)
     assert "Belgrade Safe City" in page.select_one("h1 + p").get_text()
