@@ -7,6 +7,7 @@ a traceback: the operator gets a sentence to act on (PRODUCT.md, "Command line")
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -218,6 +219,41 @@ def user_add(
     finally:
         engine.dispose()
     typer.echo(f"Added {user.role} {user.email} ({user.display_name}) to {where}.")
+
+
+@app.command("export")
+def export(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Zip file (default: safecity-watch-data-DATE.zip)."),
+    ] = None,
+    base_url: Annotated[
+        str, typer.Option(help="Public origin for record links (default: SAFECITY_BASE_URL).")
+    ] = "",
+) -> None:
+    """Write every public record as one zip: CSV, JSON, GeoJSON, data dictionary, licence."""
+    from datetime import UTC, datetime
+
+    from app.services.archive import record_url_for, write_archive
+
+    settings = get_settings()
+    origin = (base_url or settings.base_url).rstrip("/")
+    target = output or Path(f"safecity-watch-data-{datetime.now(UTC).date().isoformat()}.zip")
+    engine, where = _open(settings)
+    try:
+        _require_latest_schema(engine, settings, where)
+        with Session(engine) as session:
+            count = write_archive(
+                session=session,
+                target=target,
+                record_url=record_url_for(origin),
+                search_url=f"{origin}/deployments",
+            )
+    finally:
+        engine.dispose()
+    typer.echo(f"Wrote {count} records from {where} to {target}.")
+    if not origin:
+        typer.echo("Record links are relative: set SAFECITY_BASE_URL or pass --base-url.")
 
 
 def _open(settings: Settings) -> tuple[Engine, str]:

@@ -1,11 +1,11 @@
 """The full dataset as one zip: CSV, JSON, GeoJSON, the data dictionary and the data licence.
 
 `safecity export` writes it to a file; the site serves a current copy kept in the data folder
-(`current_archive`), rebuilt when the records have changed (their number or the latest
-`updated_at`) or when the copy is more than a day old, so changes that do not touch a record's
-`updated_at` (a vendor renamed) show within a day. Files are written under a temporary name and
-renamed into place, so a reader never sees half an archive and several processes may share the
-folder.
+(`current_archive`), rebuilt when the records have changed (their number, the latest
+`updated_at` or the latest revision) or when the copy is more than a day old, so a change that
+touches none of these (a vendor renamed) shows within a day. Files are written under a
+temporary name and renamed into place, so a reader never sees half an archive and several
+processes may share the folder.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.models import Deployment
+from app.models import Deployment, Revision
 from app.services import export_formats as formats
 from app.services.catalog import PUBLIC_STATES
 from app.services.exports import ExportRecord, iter_records, public_statement
@@ -54,6 +54,18 @@ check them against their sources before relying on them.
 """
 
 
+def record_url_for(origin: str) -> formats.RecordUrl:
+    """Record links for an archive made outside a request: the public URL contract
+    (PRODUCT.md), `/deployments/{id}-{slug}`, under the given origin."""
+    base = origin.rstrip("/")
+
+    def url(deployment_id: int, slug: str) -> str:
+        suffix = f"-{slug}" if slug and "/" not in slug else ""
+        return f"{base}/deployments/{deployment_id}{suffix}"
+
+    return url
+
+
 def _public(session: Session) -> Iterator[list[ExportRecord]]:
     return iter_records(session=session, stmt=public_statement(), with_events=True)
 
@@ -73,7 +85,6 @@ def write_archive(
             yield batch
         counted.append(total)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-", suffix=".zip")
     os.close(handle)
     try:
@@ -83,8 +94,11 @@ def write_archive(
                 ("deployments.json", formats.json_chunks(_public(session), record_url, meta)),
                 ("deployments.geojson", formats.geojson_chunks(_public(session), record_url, meta)),
             )
+            stamp = generated_at.timetuple()[:6]
             for name, chunks in members:
-                with archive.open(name, "w", force_zip64=True) as member:
+                info = zipfile.ZipInfo(name, date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(info, "w", force_zip64=True) as member:
                     for chunk in chunks:
                         member.write(chunk)
             archive.writestr("DATA-DICTIONARY.md", formats.data_dictionary())
@@ -97,13 +111,15 @@ def write_archive(
 
 
 def fingerprint(*, session: Session) -> str:
-    """Changes when a public record is added, changed, archived or removed."""
+    """Changes when a public record is added, changed, archived or removed, and with every new
+    revision (each change to a published record or its sources writes one)."""
     count, latest = session.execute(
         select(func.count(), func.max(Deployment.updated_at)).where(
             col(Deployment.state).in_(PUBLIC_STATES)
         )
     ).one()
-    return hashlib.sha256(f"{count}|{latest}".encode()).hexdigest()[:12]
+    revision = session.execute(select(func.max(Revision.id))).scalar_one()
+    return hashlib.sha256(f"{count}|{latest}|{revision}".encode()).hexdigest()[:12]
 
 
 def current_archive(
@@ -122,6 +138,7 @@ def current_archive(
         if path.stem.endswith(f"-{stamp}") and made is not None and now - made < MAX_AGE:
             return path
         break  # only the newest copy can be current
+    folder.mkdir(parents=True, exist_ok=True)
     name = f"{ARCHIVE_PREFIX}-{now.strftime('%Y%m%dT%H%M%SZ')}-{stamp}.zip"
     target = folder / name
     write_archive(session=session, target=target, record_url=record_url, search_url=search_url)

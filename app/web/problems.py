@@ -60,8 +60,11 @@ def from_http_exception(request: Request, exc: HTTPException) -> ProblemResponse
 
 
 def _location(loc: Sequence[Any]) -> str:
+    """The parameter's name ("status" for the first of several status values)."""
     parts = [str(part) for part in loc]
-    return ".".join(parts[1:] if len(parts) > 1 and parts[0] in ("query", "path") else parts)
+    if len(parts) > 1 and parts[0] in ("query", "path", "header"):
+        return parts[1]
+    return ".".join(parts)
 
 
 def from_validation_error(request: Request, exc: RequestValidationError) -> ProblemResponse:
