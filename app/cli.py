@@ -7,8 +7,8 @@ a traceback: the operator gets a sentence to act on (PRODUCT.md, "Command line")
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
