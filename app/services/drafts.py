@@ -111,6 +111,7 @@ class DeploymentDraft:
 class EventDraft:
     fields: dict[str, Any]
     source_ids: list[int] = field(default_factory=list)
+    oversight_status: str | None = None  # the record's current status, moved by this event
 
 
 class _Form:
@@ -385,7 +386,10 @@ def parse_event_form(items: FormItems) -> tuple[EventDraft, dict[str, str]]:
     source_ids = [int(v) for v in form.all("source_ids") if v.isdigit() and len(v) < 18]
     if not fields["description"] and not fields["body"] and not fields["outcome"]:
         errors["description"] = "Say what happened: a description, who acted, or the outcome."
-    return EventDraft(fields=fields, source_ids=source_ids), errors
+    status = form.text("oversight_status")
+    if status:
+        status = _vocab(status, "oversight_status", vocab.OVERSIGHT_STATUSES, "", errors)
+    return EventDraft(fields=fields, source_ids=source_ids, oversight_status=status or None), errors
 
 
 # --- from a submission ----------------------------------------------------------------------

@@ -87,8 +87,8 @@ _VOCAB_VALUES: dict[str, dict[str, vocab.Term]] = {
     "source_type": vocab.by_key(vocab.SOURCE_TYPES),
 }
 _DETAIL_KEY = re.compile(r"^(source|oversight_event)\.(\d+)\.([a-z_]+)$")
-_WORDS = re.compile(r"\s+|[^\s]+")
-# Texts longer than this, or with several words, are shown as a word-by-word diff.
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")  # words, spaces and single punctuation marks
+# Texts longer than this, or of more than three words, are shown as a word-by-word diff.
 _INLINE_LIMIT = 40
 
 
@@ -327,10 +327,20 @@ def describe_change(change: Mapping[str, Any]) -> FieldChange:
         isinstance(old, str)
         and isinstance(new, str)
         and shown_old == old
-        and (len(old) > _INLINE_LIMIT or len(new) > _INLINE_LIMIT)
+        and any(len(text) > _INLINE_LIMIT or len(text.split()) > 3 for text in (old, new))
     ):
         segments = word_diff(old, new)
     return FieldChange(field=name, label=label, old=shown_old, new=shown_new, segments=segments)
+
+
+def public_deployment(*, session: Session, deployment_id: int) -> Deployment | None:
+    """A published or archived record (the ones whose history is public), else None."""
+    if not 0 < deployment_id < 2**63:
+        return None
+    deployment = session.get(Deployment, deployment_id)
+    if deployment is None or deployment.state not in ("published", "archived"):
+        return None
+    return deployment
 
 
 def history(*, session: Session, deployment_id: int) -> list[HistoryEntry]:
@@ -374,6 +384,7 @@ __all__ = [
     "field_label",
     "history",
     "latest_revision",
+    "public_deployment",
     "record_revision",
     "word_diff",
 ]

@@ -130,18 +130,17 @@ def _event_sources(session: Session, deployment: Deployment, event: OversightEve
 
 
 def add_oversight_event(
-    *, session: Session, deployment: Deployment, editor: User, draft: EventDraft,
-    oversight_status: str | None = None,
+    *, session: Session, deployment: Deployment, editor: User, draft: EventDraft
 ) -> tuple[OversightEvent, Revision | None]:
-    """A new event in the record's oversight log; optionally moves its current status too."""
+    """A new event in the record's oversight log; it may move the record's current status."""
     assert deployment.id is not None
     with tracked(session, deployment, actor=editor, summary="Added an oversight event") as t:
         event = OversightEvent(deployment_id=deployment.id, **draft.fields)
         session.add(event)
         session.flush()
         _event_sources(session, deployment, event, draft.source_ids)
-        if oversight_status:
-            deployment.oversight_status = oversight_status
+        if draft.oversight_status:
+            deployment.oversight_status = draft.oversight_status
     audit_edit(session, editor, "add_oversight_event", deployment)
     session.commit()
     return event, t.revision
@@ -158,6 +157,8 @@ def edit_oversight_event(
         for name, value in draft.fields.items():
             setattr(event, name, value)
         _event_sources(session, deployment, event, draft.source_ids)
+        if draft.oversight_status:
+            deployment.oversight_status = draft.oversight_status
     if t.revision is not None:
         audit_edit(session, editor, "edit_oversight_event", deployment)
     session.commit()

@@ -73,7 +73,8 @@ def test_revisions_have_no_update_or_delete_path() -> None:
     updates or deletes revision rows."""
     public = {name for name in revisions.__all__ if callable(getattr(revisions, name))}
     writers = {name for name in public if not name.startswith(
-        ("deployment_snapshot", "describe", "diff", "field_label", "history", "latest", "word")
+        ("deployment_snapshot", "describe", "diff", "field_label", "history", "latest",
+         "public_deployment", "word")
     ) and name[0].islower()}
     assert writers == {"record_revision"}
     app_dir = Path(revisions.__file__).resolve().parent.parent
@@ -192,11 +193,11 @@ def test_oversight_events_are_part_of_the_record_history(session: Session) -> No
     draft, errors = parse_event_form([
         ("date", "2022-03"), ("kind", "court_case"), ("body", "Constitutional Court"),
         ("description", "A case was filed."), ("source_ids", str(source.id)),
+        ("oversight_status", "challenged"),
     ])
     assert errors == {}
     event, revision = source_edits.add_oversight_event(
-        session=session, deployment=deployment, editor=staff, draft=draft,
-        oversight_status="challenged",
+        session=session, deployment=deployment, editor=staff, draft=draft
     )
     assert revision is not None
     fields = {c["field"]: c["new"] for c in revision.changes}
