@@ -94,7 +94,10 @@ def purge_expired(*, session: Session, now: datetime | None = None, commit: bool
     """Delete every bucket from an hour that has ended; returns how many went."""
     cutoff = window_start(now or datetime.now(UTC), HOUR)
     result: Any = session.execute(
-        delete(RateLimitBucket).where(col(RateLimitBucket.window_start) < cutoff)
+        delete(RateLimitBucket)
+        .where(col(RateLimitBucket.window_start) < cutoff)
+        # No in-Python sync of loaded buckets: SQLite gives naive datetimes, `cutoff` is aware.
+        .execution_options(synchronize_session=False)
     )
     if commit:
         session.commit()

@@ -3,26 +3,23 @@
 Sessions live in the database (StaffSession): the browser holds a random token, the table only
 its sha256, so ending a session (logout, a disabled account) takes effect on every instance.
 
-Failed logins are counted per account and per client in RateLimitBucket rows keyed by
-HMAC(secret, scope, window, key), so no address is stored, and rows are purged once their hour
-has ended.
+Failed logins are counted per account and per client in 15-minute RateLimitBucket windows
+through app/services/ratelimit.py: rows are keyed by HMAC(secret, scope, window, key), so no
+address or email is stored, and they are purged once their hour has ended.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.models import RateLimitBucket, RecoveryCode, StaffSession, User
-from app.services import audit, totp
+from app.services import audit, ratelimit, totp
 from app.services.accounts import (
     get_user_by_email,
     hash_password,
@@ -75,34 +72,9 @@ def _aware(moment: datetime) -> datetime:
 # --- Throttling ---------------------------------------------------------------------------
 
 
-def _window_start(now: datetime) -> datetime:
-    seconds = int(LOGIN_WINDOW.total_seconds())
-    stamp = int(now.timestamp())
-    return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
-
-
-def _bucket_hash(secret: str, scope: str, start: datetime, key: str) -> str:
-    # The window is part of the hash, so one account's or client's rows cannot be linked
-    # across windows, and nothing in the table says whose they are.
-    message = f"{scope}\x1f{start.isoformat()}\x1f{key}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _purge_buckets(session: Session, now: datetime) -> None:
-    """Drop login buckets that started over an hour ago (every sign-in attempt does this)."""
-    session.execute(
-        delete(RateLimitBucket)
-        .where(
-            col(RateLimitBucket.scope).in_((ACCOUNT_SCOPE, CLIENT_SCOPE)),
-            col(RateLimitBucket.window_start) < now - timedelta(hours=1),
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _failures(session: Session, secret: str, scope: str, key: str, now: datetime) -> int:
-    start = _window_start(now)
-    key_hash = _bucket_hash(secret, scope, start, key)
+    start = ratelimit.window_start(now, LOGIN_WINDOW)
+    key_hash = ratelimit.key_hash(secret=secret, scope=scope, start=start, key=key)
     hits = session.exec(
         select(RateLimitBucket.hits).where(
             RateLimitBucket.scope == scope,
@@ -123,35 +95,29 @@ def _throttle_keys(email: str, client_key: str | None) -> list[tuple[str, str, i
 def _check_throttle(
     session: Session, secret: str, email: str, client_key: str | None, now: datetime
 ) -> None:
+    # Every attempt, right or wrong, also clears out buckets whose hour has ended.
+    ratelimit.purge_expired(session=session, now=now, commit=False)
     for scope, key, limit in _throttle_keys(email, client_key):
         if _failures(session, secret, scope, key, now) >= limit:
-            window_end = _window_start(now) + LOGIN_WINDOW
+            window_end = ratelimit.window_start(now, LOGIN_WINDOW) + LOGIN_WINDOW
             raise LoginThrottled(max(1, math.ceil((window_end - now).total_seconds() / 60)))
 
 
 def _count_failure(
     session: Session, secret: str, email: str, client_key: str | None, now: datetime
 ) -> None:
-    start = _window_start(now)
-    table: Any = RateLimitBucket.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    for scope, key, _limit in _throttle_keys(email, client_key):
-        insert: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-        # One atomic upsert, so concurrent attempts on any instance all count.
-        session.execute(
-            insert.values(
-                scope=scope, key_hash=_bucket_hash(secret, scope, start, key),
-                window_start=start, hits=1,
-            ).on_conflict_do_update(
-                index_elements=["scope", "key_hash", "window_start"],
-                set_={"hits": table.c.hits + 1},
-            )
+    """Count a failed attempt against the account and the client (and commit)."""
+    for scope, key, limit in _throttle_keys(email, client_key):
+        ratelimit.hit(
+            session=session, secret=secret, scope=scope, key=key, limit=limit,
+            window=LOGIN_WINDOW, now=now,
         )
 
 
 def _forget_failures(session: Session, secret: str, email: str, now: datetime) -> None:
-    start = _window_start(now)
-    key_hash = _bucket_hash(secret, ACCOUNT_SCOPE, start, normalise_email(email))
+    start = ratelimit.window_start(now, LOGIN_WINDOW)
+    key = normalise_email(email)
+    key_hash = ratelimit.key_hash(secret=secret, scope=ACCOUNT_SCOPE, start=start, key=key)
     session.execute(
         delete(RateLimitBucket)
         .where(
@@ -179,7 +145,6 @@ def authenticate(
 
     The caller still owes the second factor when the returned user has a TOTP secret."""
     now = _now(now)
-    _purge_buckets(session, now)
     _check_throttle(session, secret, email, client_key, now)
     user = get_user_by_email(session=session, email=email)
     if user is None:
@@ -215,7 +180,6 @@ def verify_second_factor(
     """Check a TOTP code or an unused recovery code; returns "totp" or "recovery_code".
     Wrong codes count towards the same throttle as wrong passwords."""
     now = _now(now)
-    _purge_buckets(session, now)
     _check_throttle(session, secret, user.email, client_key, now)
     if user.totp_secret and totp.verify_totp(user.totp_secret, code, at=now.timestamp()):
         return "totp"
