@@ -14,7 +14,7 @@ from app import search_index
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.security import SecurityHeadersMiddleware
-from app.web import auth, browse, catalog, overview, pages, submit
+from app.web import auth, browse, catalog, history, moderation, overview, pages, staff_edit, submit
 from app.web.api import router as api_router
 from app.web.api_docs import router as api_docs_router
 from app.web.cors import OpenDataCorsMiddleware
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (pages.router, catalog.router, browse.router, overview.router, submit.router):
         app.include_router(router)
     app.include_router(auth.router)  # staff sign-in, accounts, user admin
+    for router in (moderation.router, staff_edit.router, history.router):  # review, edits, history
+        app.include_router(router)
     for router in (api_router, api_docs_router, exports_router):  # open data: API, downloads
         app.include_router(router)
     install_error_pages(app)

@@ -14,6 +14,7 @@ from app.config import Settings
 from app.models import User
 from app.security import SESSION_COOKIE
 from app.services.accounts import ROLES as STAFF_ROLES
+from app.services.queue import waiting_count
 from app.services.signin import signed_in_user
 
 
@@ -64,6 +65,8 @@ def current_staff(request: Request, session: SessionDep) -> User | None:
     token = request.cookies.get(SESSION_COOKIE)
     user = signed_in_user(session=session, token=token) if token else None
     request.state.staff = user  # for the staff navigation in base.html
+    if user is not None:  # the waiting count beside the queue link in the staff navigation
+        request.state.moderation_waiting = waiting_count(session=session)
     return user
 
 

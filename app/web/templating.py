@@ -127,6 +127,12 @@ def _signed_in_staff(context: Mapping[str, Any]) -> Any:
 
 
 @jinja2.pass_context
+def _moderation_waiting(context: Mapping[str, Any]) -> int | None:
+    """Submissions waiting for a decision, counted when the staff member was looked up."""
+    return getattr(context["request"].state, "moderation_waiting", None)
+
+
+@jinja2.pass_context
 def _deployment_url(context: Mapping[str, Any], deployment_id: int, slug: str | None) -> str:
     return deployment_path(context["request"], deployment_id, slug)
 
@@ -145,6 +151,7 @@ def _environment() -> jinja2.Environment:
         csrf_token=_csrf_token,
         csrf_field=_csrf_field,
         signed_in_staff=_signed_in_staff,
+        moderation_waiting=_moderation_waiting,
         staff_roles=STAFF_ROLES,
         term=term,
         country_name=country_name,
