@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -213,3 +214,21 @@ def test_admins_pass_both_checks(client: TestClient, session: Session) -> None:
     assert client.get("/test/admin").json() == {"email": "root@example.org"}
     assert client.get("/test/staff").json() == {"email": "root@example.org"}
     assert session.exec(select(User)).one().last_login_at is not None
+
+
+def test_throttled_login_says_when_to_try_again(client: TestClient, session: Session) -> None:
+    make_user(session, "slow@example.org")
+    statuses = []
+    # Five failures throttle the account; a 15-minute window boundary in the middle of the
+    # loop could reset the count once, so up to ten attempts are allowed for it to show.
+    for _ in range(10):
+        response = post_login(client, "slow@example.org", "guess guess")
+        statuses.append(response.status_code)  # type: ignore[attr-defined]
+        if statuses[-1] == 429:
+            break
+    assert statuses[:5] == [422] * 5 and statuses[-1] == 429
+    response = post_login(client, "slow@example.org", STAFF_PASSWORD)  # even the right one
+    assert response.status_code == 429  # type: ignore[attr-defined]
+    message = soup(response.text).select_one("#login-message").get_text()  # type: ignore[attr-defined]
+    assert re.search(r"Too many attempts; try again in \d+ minutes?\.", message)
+    assert SESSION_COOKIE not in client.cookies
