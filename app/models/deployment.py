@@ -52,6 +52,9 @@ class Deployment(DeploymentBase, table=True):
     ended_year: int | None = None
     # Folded title for an A–Z order that is the same on both backends and ignores accents.
     title_sort: str = Field(default="", max_length=300, index=True)
+    # The record's key in the dataset it was imported from, e.g. "aos:AOS000123" for an Atlas of
+    # Surveillance row, so importing the same file again finds the record (app/services/imports.py).
+    external_ref: str | None = Field(default=None, max_length=100, unique=True, index=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -85,6 +85,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("is_demo", "true for demo records built from the seed articles."),
     Column("created_at", "When the record was created (ISO 8601, UTC)."),
     Column("updated_at", "When the record last changed (ISO 8601, UTC)."),
+    Column(
+        "external_ref",
+        "The record's key in the dataset it was imported from, e.g. aos:AOS000123 for an "
+        "Atlas of Surveillance row.",
+    ),
 )
 HEADER: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 _NUMERIC = frozenset(c.name for c in COLUMNS if c.numeric)
