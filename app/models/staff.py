@@ -26,6 +26,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)  # argon2id
     role: str = Field(default="moderator", max_length=16)  # moderator | admin
     totp_secret: str | None = Field(default=None, max_length=64)  # base32; set once confirmed
+    # The time step of the last TOTP code accepted: a code is good once (RFC 6238, 5.2).
+    totp_last_step: int | None = None
     active: bool = True
     created_at: datetime = _timestamp()
     last_login_at: datetime | None = _timestamp(nullable=True)

@@ -210,6 +210,7 @@ def reset_credentials(*, session: Session, actor: User, user: User, password: st
         raise AccountError({"password": problem})
     user.password_hash = hash_password(password)
     user.totp_secret = None
+    user.totp_last_step = None
     session.add(user)
     session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     session.execute(delete(StaffSession).where(col(StaffSession.user_id) == user.id))
@@ -235,12 +236,14 @@ def enable_totp(*, session: Session, user: User, secret: str, code: str, at: flo
         totp.decode_secret(secret)
     except ValueError:
         raise AccountError({"code": "The setup expired; start again."}) from None
-    if not totp.verify_totp(secret, code, at=at):
+    step = totp.matching_step(secret, code, at=at)
+    if step is None:
         raise AccountError(
             {"code": "That code does not match. Check the phone's clock and enter the code "
                      "the app shows now (6 digits)."}
         )
     user.totp_secret = "".join(secret.split()).upper()
+    user.totp_last_step = step  # the confirming code cannot then sign anyone in
     session.add(user)
     codes = _replace_recovery_codes(session, user)
     audit.record(session=session, actor=user, action="totp_enable", target=f"user {user.id}")
@@ -256,6 +259,7 @@ def _check_password(user: User, password: str) -> None:
 def disable_totp(*, session: Session, user: User, password: str) -> None:
     _check_password(user, password)
     user.totp_secret = None
+    user.totp_last_step = None
     session.add(user)
     session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     audit.record(session=session, actor=user, action="totp_disable", target=f"user {user.id}")

@@ -181,7 +181,14 @@ def verify_second_factor(
     Wrong codes count towards the same throttle as wrong passwords."""
     now = _now(now)
     _check_throttle(session, secret, user.email, client_key, now)
-    if user.totp_secret and totp.verify_totp(user.totp_secret, code, at=now.timestamp()):
+    step = None
+    if user.totp_secret:
+        step = totp.matching_step(user.totp_secret, code, at=now.timestamp())
+    # Each code is good once: a step at or before the last one used is refused (RFC 6238, 5.2).
+    if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
+        user.totp_last_step = step
+        session.add(user)
+        session.commit()
         return "totp"
     code_hash = totp.hash_recovery_code(code)
     recovery = session.exec(

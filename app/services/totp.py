@@ -59,17 +59,22 @@ def totp(
     return hotp(key, int(at) // step, digits=digits, digest=digest)
 
 
-def verify_totp(secret: str, code: str, *, at: float) -> bool:
-    """Whether `code` is the current code, or one step before or after it."""
+def matching_step(secret: str, code: str, *, at: float) -> int | None:
+    """The time step whose code `code` is (the current one, or one either side), else None."""
     code = "".join(code.split())
     if len(code) != DIGITS or not code.isdigit():
-        return False
+        return None
     key = decode_secret(secret)
     counter = int(at) // STEP_SECONDS
-    return any(
-        hmac.compare_digest(hotp(key, counter + drift), code)
-        for drift in range(-DRIFT_STEPS, DRIFT_STEPS + 1)
-    )
+    for step in range(counter - DRIFT_STEPS, counter + DRIFT_STEPS + 1):
+        if hmac.compare_digest(hotp(key, step), code):
+            return step
+    return None
+
+
+def verify_totp(secret: str, code: str, *, at: float) -> bool:
+    """Whether `code` is the current code, or one step before or after it."""
+    return matching_step(secret, code, at=at) is not None
 
 
 def provisioning_uri(secret: str, *, account: str) -> str:

@@ -249,7 +249,13 @@ def test_enrolment_and_recovery_codes(session: Session) -> None:
             session=session, secret=SECRET, user=user, code=code, client_key=None, now=NOON
         )
 
-    assert second(code) == "totp"
+    with pytest.raises(LoginError):
+        second(code)  # the code that confirmed the setup cannot sign in
+    following = totp.totp(totp.decode_secret(secret), at + 30)  # accepted: one step of drift
+    assert second(following) == "totp"
+    with pytest.raises(LoginError):
+        second(following)  # each code is good once (RFC 6238, 5.2)
+    assert user.totp_last_step == int(at + 30) // 30
     assert second(codes[3].upper()) == "recovery_code"
     with pytest.raises(LoginError):
         second(codes[3])  # each recovery code works once
