@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from fastapi import Depends, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.config import Settings
@@ -141,3 +143,31 @@ def test_anonymous_tokens_expire_and_cannot_be_forged() -> None:
     assert not csrf_token_valid(token, secret="other", session_token=None, now=1_000_000)
     later = token.replace("1000000", "1000600", 1)  # a newer issue time needs a new MAC
     assert not csrf_token_valid(later, secret=SECRET, session_token=None, now=1_000_600)
+
+
+def _calls(dependant: Dependant) -> Iterator[object]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _calls(sub)
+
+
+def test_every_state_changing_route_checks_the_token(tmp_path: Path) -> None:
+    """Guarantee 6: any route that accepts POST, PUT, PATCH or DELETE depends on verify_csrf."""
+    settings = Settings(
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        secret_key=SECRET,
+    )
+    app = create_app(settings)
+    # Each route as the app serves it, with the dependencies its routers add.
+    unsafe = [
+        route for route in iter_route_contexts(app.routes)
+        if route.methods and route.methods - {"GET", "HEAD", "OPTIONS"}
+    ]
+    assert len(unsafe) >= 5  # login, logout, the account forms at least
+    unprotected = [
+        f"{sorted(route.methods)} {route.path}" for route in unsafe
+        # A plain Starlette route has no dependant, so nothing checks its token either.
+        if getattr(route, "dependant", None) is None
+        or verify_csrf not in set(_calls(route.dependant))
+    ]
+    assert unprotected == []
