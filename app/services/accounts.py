@@ -22,6 +22,7 @@ ROLES: dict[str, str] = {"moderator": "Moderator", "admin": "Administrator"}
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only bounds the work per attempt
 MAX_DISPLAY_NAME = 120
+MAX_EMAIL_LENGTH = 320
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile (64 MiB, t=3, p=4).
@@ -104,7 +105,7 @@ def create_user(
     email = normalise_email(email)
     display_name = " ".join(display_name.split())
     errors: dict[str, str] = {}
-    if not _EMAIL.match(email) or len(email) > 320:
+    if not _EMAIL.match(email) or len(email) > MAX_EMAIL_LENGTH:
         errors["email"] = "Enter an email address like name@example.org."
     elif get_user_by_email(session=session, email=email) is not None:
         errors["email"] = "An account with this email address exists already."

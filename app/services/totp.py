@@ -33,6 +33,8 @@ def generate_secret() -> str:
 def decode_secret(secret: str) -> bytes:
     """The key bytes of a base32 secret (spaces and lower case allowed); ValueError if invalid."""
     cleaned = "".join(secret.split()).upper()
+    if len(cleaned) > 64:  # what the column holds; ours are 32
+        raise ValueError("secret too long")
     cleaned += "=" * (-len(cleaned) % 8)
     try:
         key = base64.b32decode(cleaned)

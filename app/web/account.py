@@ -100,8 +100,8 @@ def two_factor_setup(request: Request, user: StaffDep, htmx: HtmxDep) -> Respons
 @post_router.post("/account/two-factor")
 def two_factor_confirm(
     request: Request, session: SessionDep, user: StaffDep, htmx: HtmxDep,
-    secret: Annotated[str, Form(max_length=64)] = "",
-    code: Annotated[str, Form(max_length=64)] = "",
+    secret: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
 ) -> Response:
     if user.totp_secret:
         return RedirectResponse(path_for(request, "account"), status_code=303)

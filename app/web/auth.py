@@ -17,7 +17,7 @@ from app.config import Settings
 from app.models import User
 from app.security import SESSION_COOKIE, app_secret, verify_csrf
 from app.services import signin
-from app.services.accounts import MAX_PASSWORD_LENGTH
+from app.services.accounts import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH
 from app.web import account, staff_users
 from app.web.deps import CurrentStaff, Htmx, HtmxDep, SessionDep, SettingsDep
 from app.web.templating import path_for, render, with_query
@@ -99,7 +99,7 @@ def login_submit(
     session: SessionDep,
     settings: SettingsDep,
     htmx: HtmxDep,
-    email: Annotated[str, Form(max_length=320)] = "",
+    email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next_: NextForm = "",
 ) -> Response:
@@ -112,7 +112,7 @@ def login_submit(
     message, status = None, 422
     if not errors:
         try:
-            if len(password) > MAX_PASSWORD_LENGTH:
+            if len(password) > MAX_PASSWORD_LENGTH or len(email) > MAX_EMAIL_LENGTH:
                 raise signin.LoginError(signin.WRONG_CREDENTIALS)
             user = signin.authenticate(
                 session=session, secret=app_secret(request), email=email, password=password,
@@ -173,7 +173,7 @@ def second_factor_submit(
     session: SessionDep,
     settings: SettingsDep,
     htmx: HtmxDep,
-    code: Annotated[str, Form(max_length=64)] = "",
+    code: Annotated[str, Form()] = "",
     next_: NextForm = "",
 ) -> Response:
     next_ = safe_next(next_)

@@ -215,3 +215,20 @@ def test_change_password(client: TestClient, session: Session) -> None:
     login(client, "pw@example.org", new)
     assert client.cookies.get(SESSION_COOKIE)
     assert session.exec(select(User)).one().email == "pw@example.org"
+
+
+def test_a_mangled_setup_form_starts_with_a_new_secret(
+    client: TestClient, session: Session
+) -> None:
+    make_user(session, "mangled@example.org")
+    login(client, "mangled@example.org")
+    token = form_token(client.get("/account/two-factor").text)
+    for secret in ("!!!", "A" * 100):
+        response = client.post(
+            "/account/two-factor", data={"secret": secret, "code": "123456", "csrf_token": token}
+        )
+        assert response.status_code == 422
+        page = soup(response.text)
+        assert "start again" in page.select_one("#code-error").get_text()
+        fresh = str(page.select_one('input[name="secret"]')["value"])
+        assert fresh != secret and len(totp.decode_secret(fresh)) == 20

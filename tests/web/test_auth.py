@@ -232,3 +232,10 @@ def test_throttled_login_says_when_to_try_again(client: TestClient, session: Ses
     message = soup(response.text).select_one("#login-message").get_text()  # type: ignore[attr-defined]
     assert re.search(r"Too many attempts; try again in \d+ minutes?\.", message)
     assert SESSION_COOKIE not in client.cookies
+
+
+def test_oversized_fields_get_the_login_page_back(client: TestClient) -> None:
+    response = post_login(client, "a" * 400 + "@example.org", "x" * 2000)
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    page = soup(response.text)  # type: ignore[attr-defined]
+    assert "Email or password is wrong" in page.select_one("#login-message").get_text()
