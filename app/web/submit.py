@@ -12,11 +12,14 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartParser
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from app import vocab
+from app.config import Settings
+from app.models import Deployment
 from app.security import app_secret, verify_csrf
 from app.services import ratelimit
 from app.services.images import (
@@ -37,7 +40,7 @@ from app.services.submissions import (
     validate_submission,
 )
 from app.web import submit_form
-from app.web.deps import HtmxDep, SessionDep, SettingsDep
+from app.web.deps import Htmx, HtmxDep, SessionDep, SettingsDep
 from app.web.templating import deployment_path, path_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -100,14 +103,14 @@ def _form_page(
     request: Request,
     *,
     template: str,
-    htmx: Any,
-    session: SessionDep,
+    htmx: Htmx,
+    session: Session,
     values: dict[str, str] | None = None,
     capabilities: list[str] | None = None,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
     status_code: int = 200,
-    deployment: Any = None,
+    deployment: Deployment | None = None,
     fragment: str | list[str] = "content",
     extra: dict[str, Any] | None = None,
 ) -> Response:
@@ -191,7 +194,7 @@ def suggest_post(
     )
 
 
-def _target(session: SessionDep, deployment_id: int) -> Any:
+def _target(session: Session, deployment_id: int) -> Deployment:
     deployment = published_deployment(session=session, deployment_id=deployment_id)
     if deployment is None:
         raise HTTPException(404, "There is no public record with this number.")
@@ -201,13 +204,13 @@ def _target(session: SessionDep, deployment_id: int) -> Any:
 def _accept(
     request: Request,
     form: FormData,
-    session: SessionDep,
-    settings: SettingsDep,
-    htmx: HtmxDep,
+    session: Session,
+    settings: Settings,
+    htmx: Htmx,
     *,
     template: str,
     kind: str,
-    deployment: Any,
+    deployment: Deployment | None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
     """The checks in order of cost: honeypot, timing, fields, rate limits, photos; then save."""
@@ -294,7 +297,7 @@ _TOO_MANY = (
 # --- htmx helpers: inline checks and similar records -------------------------------------------
 
 
-@router.post("/submit/check", name="submit_check")
+@router.post("/submit/check", name="submit_check", dependencies=[Depends(verify_csrf)])
 def submit_check(request: Request, form: FormDep, session: SessionDep, htmx: HtmxDep) -> Response:
     """One field, re-rendered with its error (if any) after the person leaves it."""
     name = request.headers.get("HX-Trigger-Name", "")
@@ -317,7 +320,7 @@ def submit_check(request: Request, form: FormDep, session: SessionDep, htmx: Htm
     )
 
 
-@router.post("/submit/similar", name="submit_similar")
+@router.post("/submit/similar", name="submit_similar", dependencies=[Depends(verify_csrf)])
 def submit_similar(request: Request, form: FormDep, session: SessionDep, htmx: HtmxDep) -> Response:
     if not htmx.partial:
         return RedirectResponse(path_for(request, "submit"), status_code=303)
