@@ -132,6 +132,8 @@ def _signed_in(
     request: Request, session: SessionDep, settings: Settings, user: User, next_: str
 ) -> Response:
     """After a right password: straight in, or on to the second factor when it is on."""
+    if previous := request.cookies.get(SESSION_COOKIE):
+        signin.end_session(session=session, token=previous)  # the cookie is about to be replaced
     if user.totp_secret:
         token = signin.start_session(session=session, user=user, second_factor_pending=True)
         target = path_for(request, "login_second_factor")

@@ -239,3 +239,19 @@ def test_oversized_fields_get_the_login_page_back(client: TestClient) -> None:
     assert response.status_code == 422  # type: ignore[attr-defined]
     page = soup(response.text)  # type: ignore[attr-defined]
     assert "Email or password is wrong" in page.select_one("#login-message").get_text()
+
+
+def test_signing_in_again_ends_the_session_it_replaces(
+    client: TestClient, session: Session
+) -> None:
+    make_user(session, "first@example.org")
+    make_user(session, "second@example.org")
+    login(client, "first@example.org")
+    first_token = client.cookies[SESSION_COOKIE]
+    token = soup(client.get("/about").text).select_one('meta[name="csrf-token"]')["content"]
+    data = {"email": "second@example.org", "password": STAFF_PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+    assert len(session.exec(select(StaffSession)).all()) == 1
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, first_token)
+    assert client.get("/test/whoami").json() == {"email": None}
