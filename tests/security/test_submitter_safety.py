@@ -155,7 +155,10 @@ def test_a_real_server_keeps_no_address_user_agent_or_body(tmp_path: Path) -> No
                 codes.append(code.group(1))
                 # A form with errors, an htmx check and a receipt lookup too.
                 assert browser.submit([("title", TITLE)], [])[0] == 422
-                body, content_type = _multipart([("started_on", "BODYMARKER-date")], [])
+                # htmx sends the enclosing form (its CSRF token included) with the check.
+                body, content_type = _multipart(
+                    [*browser.hidden("/submit"), ("started_on", "BODYMARKER-date")], []
+                )
                 checked = browser.request("POST", "/submit/check", body, content_type, htmx=True)
                 assert checked[0] == 200 and "started_on-error" in checked[1]
                 fields = [*browser.hidden("/receipt"), ("code", codes[-1])]

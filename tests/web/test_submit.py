@@ -466,8 +466,9 @@ def test_suggest_for_an_unknown_record_is_404(client: TestClient) -> None:
 
 
 def check(client: TestClient, name: str, data: dict[str, str]) -> Any:
+    # htmx sends the enclosing form, CSRF token included (and the token as a header too).
     return client.post(
-        "/submit/check", data={"csrf_token": "", **data},
+        "/submit/check", data={"csrf_token": hidden_fields(client)["csrf_token"], **data},
         headers={**HTMX, "HX-Trigger-Name": name, "HX-Target": f"field-{name}"},
     )
 
@@ -498,7 +499,9 @@ def test_inline_check_of_a_source_field_and_of_unknown_names(client: TestClient)
     bad = soup(check(client, "source_2_url", {"source_2_url": "ftp://x"}).text)
     assert bad.select_one("#field-source_2_url #source_2_url-error") is not None
     assert check(client, "csrf_token", {}).status_code == 204
-    plain = client.post("/submit/check", data={"title": "x"}, follow_redirects=False)
+    token = hidden_fields(client)["csrf_token"]
+    plain = client.post("/submit/check", data={"title": "x", "csrf_token": token},
+                        follow_redirects=False)
     assert plain.status_code == 303 and plain.headers["Location"] == "/submit"
 
 
@@ -511,8 +514,10 @@ def test_similar_published_records_hint(client: TestClient, session: Session) ->
     assert hint["hx-post"] == "/submit/similar" and hint["hx-params"] == "title,country,city"
     assert "from:#title" in hint["hx-trigger"]
 
+    # hx-params leaves the token out of the body; app/static/js/csrf.js sends it as a header.
+    htmx = {**HTMX, "X-CSRF-Token": hidden_fields(client)["csrf_token"]}
     response = client.post(
-        "/submit/similar", data={"title": "cameras in belgrade", "country": "RS"}, headers=HTMX
+        "/submit/similar", data={"title": "cameras in belgrade", "country": "RS"}, headers=htmx
     )
     assert response.status_code == 200
     fragment = soup(response.text)
@@ -521,7 +526,7 @@ def test_similar_published_records_hint(client: TestClient, session: Session) ->
     assert [a.get_text() for a in links] == ["Huawei Safe City Belgrade"]
     assert links[0]["href"].startswith(f"/deployments/{record.id}")
 
-    nothing = client.post("/submit/similar", data={"title": "zzzz qqqq"}, headers=HTMX)
+    nothing = client.post("/submit/similar", data={"title": "zzzz qqqq"}, headers=htmx)
     assert soup(nothing.text).select(".similar-list") == []
 
     # Without JavaScript the same hint appears when the form comes back with errors.
