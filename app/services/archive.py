@@ -66,8 +66,8 @@ def record_url_for(origin: str) -> formats.RecordUrl:
     return url
 
 
-def _public(session: Session) -> Iterator[list[ExportRecord]]:
-    return iter_records(session=session, stmt=public_statement(), with_events=True)
+def _public(session: Session, *, full: bool = True) -> Iterator[list[ExportRecord]]:
+    return iter_records(session=session, stmt=public_statement(), full=full)
 
 
 def write_archive(
@@ -90,7 +90,10 @@ def write_archive(
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             members = (
-                ("deployments.csv", formats.csv_chunks(counting(_public(session)), record_url)),
+                (
+                    "deployments.csv",
+                    formats.csv_chunks(counting(_public(session, full=False)), record_url),
+                ),
                 ("deployments.json", formats.json_chunks(_public(session), record_url, meta)),
                 ("deployments.geojson", formats.geojson_chunks(_public(session), record_url, meta)),
             )

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from app.search_index import country_name
@@ -37,6 +38,7 @@ RecordUrl = Callable[[int, str], str]
 
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
 _NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+_FIRST = frozenset("=+-@\t\r'")  # a cell that starts otherwise needs no regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ _NUMERIC = frozenset(c.name for c in COLUMNS if c.numeric)
 
 def neutralise(cell: str) -> str:
     """Prefix an apostrophe to a cell a spreadsheet would run as a formula."""
-    return "'" + cell if _FORMULA.match(cell) else cell
+    return "'" + cell if cell[:1] in _FIRST and _FORMULA.match(cell) else cell
 
 
 def restore_cell(cell: str) -> str:
@@ -108,8 +110,14 @@ def restore_cell(cell: str) -> str:
     return cell[1:] if _NEUTRALISED.match(cell) else cell
 
 
+def _escape(value: str) -> str:
+    if ";" not in value and "\\" not in value:
+        return value
+    return value.replace("\\", "\\\\").replace(";", "\\;")
+
+
 def join_values(values: Iterable[str]) -> str:
-    return MULTI_SEPARATOR.join(v.replace("\\", "\\\\").replace(";", "\\;") for v in values)
+    return MULTI_SEPARATOR.join(_escape(v) for v in values)
 
 
 def split_values(cell: str) -> list[str]:
@@ -148,22 +156,32 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=1024)
+def _country_name(code: str) -> str:
+    return country_name(code)
+
+
 def csv_row(record: ExportRecord, record_url: RecordUrl) -> list[str]:
     fields = record.fields
-    values: dict[str, Any] = {
-        **fields,
+    computed: dict[str, str] = {
         "url": record_url(record.id, fields["slug"]),
-        "country_name": country_name(fields["country"]),
+        "country_name": _country_name(fields["country"]),
         "vendors": join_values(f"{v.name} ({v.role})" for v in record.vendors),
         "operators": join_values(o.name for o in record.operators),
         "capabilities": join_values(record.capabilities),
         "sources": join_values(s.title for s in record.sources),
         "source_urls": join_values(s.url or "" for s in record.sources),
     }
-    return [
-        _text(values[name]) if name in _NUMERIC else neutralise(_text(values[name]))
-        for name in HEADER
-    ]
+    row: list[str] = []
+    for name in HEADER:  # the common cases first: this runs for every cell of every export
+        value = computed[name] if name in computed else fields[name]
+        if value is None:
+            row.append("")
+        elif name in _NUMERIC:
+            row.append(_text(value))
+        else:
+            row.append(neutralise(value if type(value) is str else _text(value)))
+    return row
 
 
 def csv_chunks(
@@ -198,7 +216,7 @@ def record_dict(record: ExportRecord, record_url: RecordUrl) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": record.id,
         "url": record_url(record.id, fields["slug"]),
-        "country_name": country_name(fields["country"]),
+        "country_name": _country_name(fields["country"]),
     }
     for name in HEADER:
         if name in fields:

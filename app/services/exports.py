@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Select, Table, literal_column
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, col
 
 from app.models import (
     Capability,
@@ -42,6 +42,7 @@ DEPLOYMENTS: Table = SQLModel.metadata.tables["deployment"]
 # Derived columns kept for sorting and filtering; an export carries the fields they come from.
 _DERIVED = frozenset({"first_year", "ended_year", "title_sort"})
 FIELD_NAMES: tuple[str, ...] = tuple(c.name for c in DEPLOYMENTS.c if c.name not in _DERIVED)
+_FIELD_COLUMNS = [DEPLOYMENTS.c[name] for name in FIELD_NAMES]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +114,14 @@ def matching_statement(*, session: Session, params: SearchParams) -> Select[Any]
     conditions = build_conditions(session, params, parsed, vendor_ids)
     # Ranked by relevance, the join to the scored matches does the full-text filtering.
     joined = params.effective_sort == "relevance" and conditions.score is not None
-    stmt: Select[Any] = sa_select(*DEPLOYMENTS.c).where(*conditions.all(matched=not joined))
+    stmt: Select[Any] = sa_select(*_FIELD_COLUMNS).where(*conditions.all(matched=not joined))
     return order_by_sort(stmt, params, conditions)
 
 
 def public_statement() -> Select[Any]:
     """Every public record, archived ones included, by id: the full dataset."""
     return (
-        sa_select(*DEPLOYMENTS.c)
+        sa_select(*_FIELD_COLUMNS)
         .where(col(Deployment.state).in_(PUBLIC_STATES))
         .order_by(col(Deployment.id))
     )
@@ -132,35 +133,41 @@ def iter_matching(
     params: SearchParams,
     batch: int = BATCH,
     limit: int | None = None,
-    with_events: bool = False,
+    full: bool = False,
 ) -> Iterator[list[ExportRecord]]:
-    """Batches of the records a search matches, in its order (its `page` is ignored)."""
+    """Batches of the records a search matches, in its order (its `page` is ignored).
+
+    `full` loads every detail of the sources and the oversight events (JSON, GeoJSON);
+    without it a source is only its title and URL (CSV, feeds, API lists)."""
     stmt = matching_statement(session=session, params=params)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return iter_records(session=session, stmt=stmt, batch=batch, with_events=with_events)
+    return iter_records(session=session, stmt=stmt, batch=batch, full=full)
 
 
 def records_by_id(*, session: Session, ids: Sequence[int]) -> list[ExportRecord]:
     """The public records with these ids, with their links, in the order of `ids`."""
     if not ids:
         return []
-    stmt = sa_select(*DEPLOYMENTS.c).where(
+    stmt = sa_select(*_FIELD_COLUMNS).where(
         col(Deployment.id).in_(ids), col(Deployment.state).in_(PUBLIC_STATES)
     )
-    rows = [_fields(row) for row in session.execute(stmt)]
-    by_id = {record.id: record for record in _with_links(session, rows, with_events=False)}
+    rows = [_fields(row) for row in session.connection().execute(stmt)]
+    by_id = {record.id: record for record in _with_links(session, rows, full=False)}
     return [by_id[i] for i in ids if i in by_id]
 
 
 def iter_records(
-    *, session: Session, stmt: Select[Any], batch: int = BATCH, with_events: bool = False
+    *, session: Session, stmt: Select[Any], batch: int = BATCH, full: bool = False
 ) -> Iterator[list[ExportRecord]]:
-    """Stream `stmt` (deployment rows) in batches, each with its links loaded."""
-    result = session.execute(stmt, execution_options={"yield_per": batch})
+    """Stream `stmt` (deployment rows) in batches, each with its links loaded.
+
+    Core rows through the session's connection: the ORM would only add per-row overhead.
+    """
+    result = session.connection().execute(stmt, execution_options={"yield_per": batch})
     try:
         for rows in result.partitions():
-            yield _with_links(session, [_fields(row) for row in rows], with_events=with_events)
+            yield _with_links(session, [_fields(row) for row in rows], full=full)
     finally:
         result.close()
 
@@ -169,8 +176,16 @@ def _columns(*attributes: Any) -> list[Any]:
     return [col(attribute) for attribute in attributes]
 
 
+def _among(column: Any, ids: Sequence[int]) -> Any:
+    """`column IN (1,2,…)` with the ids written into the SQL. They are integers read from the
+    database; bound instead, a batch's thousand parameters are expanded again for every query,
+    which costs more than the query itself."""
+    numbers = ",".join(str(int(i)) for i in ids) or "NULL"
+    return col(column).op("IN")(literal_column(f"({numbers})"))
+
+
 def _fields(row: Any) -> dict[str, Any]:
-    fields = {name: row._mapping[name] for name in FIELD_NAMES}
+    fields = dict(zip(FIELD_NAMES, row, strict=True))
     for name in ("created_at", "updated_at"):
         # SQLite hands timestamps back without their zone; they are stored in UTC.
         if fields[name] is not None and fields[name].tzinfo is None:
@@ -179,11 +194,12 @@ def _fields(row: Any) -> dict[str, Any]:
 
 
 def _with_links(
-    session: Session, rows: Sequence[dict[str, Any]], *, with_events: bool
+    session: Session, rows: Sequence[dict[str, Any]], *, full: bool
 ) -> list[ExportRecord]:
     ids = [row["id"] for row in rows]
+    connection = session.connection()
     vendors: dict[int, list[VendorLink]] = defaultdict(list)
-    for deployment_id, name, slug, country, role in session.execute(
+    for deployment_id, name, slug, country, role in connection.execute(
         sa_select(
             *_columns(
                 DeploymentVendor.deployment_id,
@@ -194,12 +210,12 @@ def _with_links(
             )
         )
         .join(Vendor, col(Vendor.id) == DeploymentVendor.vendor_id)
-        .where(col(DeploymentVendor.deployment_id).in_(ids))
+        .where(_among(DeploymentVendor.deployment_id, ids))
         .order_by(col(Vendor.name), col(DeploymentVendor.role))
-    ):
+    ).all():
         vendors[deployment_id].append(VendorLink(name, slug, country, role))
     operators: dict[int, list[OperatorLink]] = defaultdict(list)
-    for deployment_id, name, slug, kind, country in session.execute(
+    for deployment_id, name, slug, kind, country in connection.execute(
         sa_select(
             *_columns(
                 DeploymentOperator.deployment_id,
@@ -210,20 +226,22 @@ def _with_links(
             )
         )
         .join(Organisation, col(Organisation.id) == DeploymentOperator.organisation_id)
-        .where(col(DeploymentOperator.deployment_id).in_(ids))
+        .where(_among(DeploymentOperator.deployment_id, ids))
         .order_by(col(Organisation.name))
-    ):
+    ).all():
         operators[deployment_id].append(OperatorLink(name, slug, kind, country))
     capabilities: dict[int, list[str]] = defaultdict(list)
-    for deployment_id, key in session.execute(
-        select(DeploymentCapability.deployment_id, DeploymentCapability.capability_key)
+    for deployment_id, key in connection.execute(
+        sa_select(
+            *_columns(DeploymentCapability.deployment_id, DeploymentCapability.capability_key)
+        )
         .join(Capability, col(Capability.key) == DeploymentCapability.capability_key)
-        .where(col(DeploymentCapability.deployment_id).in_(ids))
+        .where(_among(DeploymentCapability.deployment_id, ids))
         .order_by(col(Capability.position), col(Capability.key))
-    ):
+    ).all():
         capabilities[deployment_id].append(key)
-    sources = _sources(session, ids)
-    events = _events(session, ids) if with_events else {}
+    sources = _sources(session, ids) if full else _source_titles(session, ids)
+    events = _events(session, ids) if full else {}
     return [
         ExportRecord(
             fields=row,
@@ -239,24 +257,28 @@ def _with_links(
 
 def _sources(session: Session, ids: list[int]) -> dict[int, list[SourceLink]]:
     sources: dict[int, list[SourceLink]] = defaultdict(list)
-    for deployment_id, claim, *columns in session.execute(
-        sa_select(
-            *_columns(
-                DeploymentSource.deployment_id,
-                DeploymentSource.claim,
-                Source.title,
-                Source.url,
-                Source.publisher,
-                Source.published_on,
-                Source.archived_url,
-                Source.source_type,
-                Source.excerpt,
-                Source.accessed_on,
+    for deployment_id, claim, *columns in (
+        session.connection()
+        .execute(
+            sa_select(
+                *_columns(
+                    DeploymentSource.deployment_id,
+                    DeploymentSource.claim,
+                    Source.title,
+                    Source.url,
+                    Source.publisher,
+                    Source.published_on,
+                    Source.archived_url,
+                    Source.source_type,
+                    Source.excerpt,
+                    Source.accessed_on,
+                )
             )
+            .join(Source, col(Source.id) == DeploymentSource.source_id)
+            .where(_among(DeploymentSource.deployment_id, ids))
+            .order_by(col(DeploymentSource.position), col(Source.id))
         )
-        .join(Source, col(Source.id) == DeploymentSource.source_id)
-        .where(col(DeploymentSource.deployment_id).in_(ids))
-        .order_by(col(DeploymentSource.position), col(Source.id))
+        .all()
     ):
         title, url, publisher, published_on, archived_url, source_type, quote, accessed_on = columns
         sources[deployment_id].append(
@@ -275,21 +297,44 @@ def _sources(session: Session, ids: list[int]) -> dict[int, list[SourceLink]]:
     return sources
 
 
+def _source_titles(session: Session, ids: list[int]) -> dict[int, list[SourceLink]]:
+    """Only what a CSV row or a list item shows of its sources: titles and URLs."""
+    sources: dict[int, list[SourceLink]] = defaultdict(list)
+    for deployment_id, title, url in (
+        session.connection()
+        .execute(
+            sa_select(*_columns(DeploymentSource.deployment_id, Source.title, Source.url))
+            .join(Source, col(Source.id) == DeploymentSource.source_id)
+            .where(_among(DeploymentSource.deployment_id, ids))
+            .order_by(col(DeploymentSource.position), col(Source.id))
+        )
+        .all()
+    ):
+        sources[deployment_id].append(
+            SourceLink(title, url, None, None, None, "", None, None, None)
+        )
+    return sources
+
+
 def _events(session: Session, ids: list[int]) -> dict[int, list[EventLink]]:
     events: dict[int, list[EventLink]] = defaultdict(list)
-    rows = session.execute(
-        sa_select(
-            *_columns(
-                OversightEvent.deployment_id,
-                OversightEvent.date,
-                OversightEvent.kind,
-                OversightEvent.body,
-                OversightEvent.outcome,
-                OversightEvent.description,
-                OversightEvent.id,
-            )
-        ).where(col(OversightEvent.deployment_id).in_(ids))
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            sa_select(
+                *_columns(
+                    OversightEvent.deployment_id,
+                    OversightEvent.date,
+                    OversightEvent.kind,
+                    OversightEvent.body,
+                    OversightEvent.outcome,
+                    OversightEvent.description,
+                    OversightEvent.id,
+                )
+            ).where(_among(OversightEvent.deployment_id, ids))
+        )
+        .all()
+    )
     # As on the record page: partial dates sort as text, undated events last.
     for deployment_id, when, kind, body, outcome, description, _id in sorted(
         rows, key=lambda r: (r[0], r[1] is None, r[1] or "", r[6])

@@ -54,7 +54,7 @@ def _stream(
     engine: Engine, params: SearchParams, write: Write, meta: dict[str, object], *, events: bool
 ) -> Iterator[bytes]:
     with Session(engine) as session:
-        batches = iter_matching(session=session, params=params, with_events=events)
+        batches = iter_matching(session=session, params=params, full=events)
         yield from write(batches, meta)
 
 
