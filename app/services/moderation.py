@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import datetime
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, select
 
 from app.models import (
     Deployment,
@@ -26,7 +26,6 @@ from app.models import (
     EvidenceImage,
     Revision,
     Submission,
-    SubmissionContact,
     User,
 )
 from app.models.base import utcnow
@@ -68,6 +67,7 @@ from app.services.queue import (
     take_claim,
     waiting_count,
 )
+from app.services.submissions import erase_contact
 
 MAX_BULK = 200
 
@@ -89,9 +89,8 @@ def _close(
         submission.deployment_id = deployment_id
     session.add(submission)
     # Contact details exist only to ask the submitter a question before deciding.
-    session.exec(
-        delete(SubmissionContact).where(col(SubmissionContact.submission_id) == submission.id)
-    )
+    assert submission.id is not None
+    erase_contact(session=session, submission_id=submission.id)
     detail: dict[str, str | int | None] = {"kind": submission.kind}
     if deployment_id is not None:
         detail["deployment"] = deployment_id

@@ -146,13 +146,8 @@ def list_queue(
         select(func.count()).select_from(Submission).outerjoin(Deployment, target).where(*where)
     ).one()
     pages = max(1, math.ceil(total / per_page))
-    images = (
-        select(func.count())
-        .where(col(EvidenceImage.submission_id) == Submission.id)
-        .scalar_subquery()
-    )
     rows = session.exec(
-        select(Submission, Deployment.title, User.display_name, images)
+        select(Submission, Deployment.title, Deployment.country, User.display_name)
         .outerjoin(Deployment, target)
         .outerjoin(User, col(User.id) == Submission.claimed_by_id)
         .where(*where)
@@ -160,8 +155,16 @@ def list_queue(
         .limit(per_page)
         .offset((min(filters.page, pages) - 1) * per_page)
     ).all()
+    ids = [submission.id for submission, *_ in rows]
+    images = dict(
+        session.exec(
+            select(EvidenceImage.submission_id, func.count())
+            .where(col(EvidenceImage.submission_id).in_(ids))
+            .group_by(col(EvidenceImage.submission_id))
+        ).all()
+    )
     items = []
-    for submission, target_title, claimer, image_count in rows:
+    for submission, target_title, target_country, claimer in rows:
         expires = _aware(submission.claim_expires_at)
         active = claimer is not None and expires is not None and expires > now
         proposal = read_proposal(submission.proposed)
@@ -170,11 +173,11 @@ def list_queue(
             QueueItem(
                 submission=submission,
                 title=title,
-                country=proposal.value("country") or None,
+                country=proposal.value("country") or target_country,
                 target_title=target_title,
                 claimed_by=claimer if active else None,
                 claim_expires_at=expires if active else None,
-                images=int(image_count or 0),
+                images=images.get(submission.id, 0),
             )
         )
     return QueuePage(

@@ -186,6 +186,7 @@ def submission_image(
     staff: StaffDep,
 ) -> Response:
     """An evidence image of a submission under review: staff only, never cached."""
+    _submission(session, submission_id)
     image = session.exec(
         select(EvidenceImage).where(
             EvidenceImage.submission_id == submission_id, EvidenceImage.file_name == file_name

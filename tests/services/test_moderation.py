@@ -125,13 +125,17 @@ def test_queue_is_oldest_first_with_counts_filters_and_pages(session: Session) -
     decided = make_submission(session, received_at=now - timedelta(hours=9))
     moderation.mark_spam(session=session, submission=decided, reviewer=ana)
     moderation.claim(session=session, submission=french, moderator=ana)
+    session.add(EvidenceImage(submission_id=old.id, file_name="q.jpg", content_type="image/jpeg",
+                              sha256="0" * 64, size=1, width=1, height=1))
+    session.commit()
 
     page = moderation.list_queue(session=session, filters=moderation.QueueFilters())
     assert [item.submission.id for item in page.items] == [old.id, french.id, correction.id]
     assert page.counts == {"pending": 2, "in_review": 1, "accepted": 0, "merged": 0,
                            "rejected": 0, "spam": 1}
     assert page.items[1].claimed_by == "Ana"
-    assert page.items[2].target_title == "Target"
+    assert (page.items[2].target_title, page.items[2].country) == ("Target", "AL")
+    assert [item.images for item in page.items] == [1, 0, 0]
     assert moderation.waiting_count(session=session) == 3
 
     by_country = moderation.list_queue(
