@@ -178,6 +178,70 @@ def demo_load(
         typer.echo(f"Demo data already up to date in {where}: {report.unchanged} records.")
 
 
+class ImportFormat(StrEnum):
+    auto = "auto"
+    native = "native"
+    atlas = "atlas"
+
+
+@app.command("import")
+def import_csv(
+    file: Annotated[Path, typer.Argument(help="The CSV file to import.", metavar="FILE")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
+    layout: Annotated[
+        ImportFormat,
+        typer.Option(
+            "--format",
+            help="native: our own CSV export; atlas: the Atlas of Surveillance download; "
+            "auto: tell them apart by the header.",
+        ),
+    ] = ImportFormat.auto,
+) -> int:
+    """Import records from our own CSV export or the Atlas of Surveillance CSV, with a line
+    per row: new, updated (and the columns that change), unchanged, or refused (and why).
+    Importing the same file again changes nothing. Exit status: 0 when every row was imported
+    or unchanged, 1 when any row was refused (the other rows are still imported, unless
+    --dry-run), 2 when the file cannot be used at all."""
+    from app.services.import_files import MAX_BYTES, ImportFileError, read_import
+    from app.services.imports import apply_import, plan_import, report_lines, summary_line
+
+    try:
+        if file.stat().st_size > MAX_BYTES:
+            raise ImportFileError(f"the file is larger than {MAX_BYTES // 2**20} MB")
+        data = file.read_bytes()
+        parsed = read_import(data, format=layout.value)
+    except OSError as exc:
+        typer.echo(f"safecity: error: cannot read {file}: {exc.strerror or exc}", err=True)
+        return 2
+    except ImportFileError as exc:
+        typer.echo(f"safecity: error: {file}: {_one_line(str(exc))}", err=True)
+        return 2
+    settings = get_settings()
+    engine, where = _open(settings)
+    try:
+        _require_latest_schema(engine, settings, where)
+        with Session(engine) as session:
+            plan = plan_import(session=session, file=parsed, filename=file.name)
+            if dry_run:
+                rows, verb = plan.rows, "Dry run of"
+            else:
+                rows = apply_import(session=session, plan=plan, actor=f"import {file.name}").rows
+                verb = "Imported"
+    finally:
+        engine.dispose()
+    kind = "our CSV layout" if parsed.format == "native" else "Atlas of Surveillance layout"
+    tail = ": nothing was written" if dry_run else ""
+    typer.echo(f"{verb} {file.name} ({kind}) into {where}{tail}.")
+    typer.echo(summary_line(rows) + ".")
+    if parsed.ignored_columns:
+        typer.echo("Columns not used: " + ", ".join(parsed.ignored_columns) + ".")
+    for line in report_lines(rows):
+        typer.echo(line)
+    return 1 if any(row.action == "refused" for row in rows) else 0
+
+
 @user_app.command("add")
 def user_add(
     email: Annotated[str, typer.Option(help="The staff member's email address (their login).")],
