@@ -23,6 +23,7 @@ from app.services import archive, export_formats, feeds
 from app.services.catalog import get_deployment_detail
 from app.services.citation import Citation, CitedRecord, cite
 from app.services.exports import ExportRecord, iter_matching, unknown_filters
+from app.services.prefetch import prefetch
 from app.services.search import SearchParams, parse_params
 from app.web.deps import SessionDep, SettingsDep
 from app.web.links import absolute_for, record_url, stable_record_url
@@ -50,12 +51,16 @@ def _params(request: Request, session: Session) -> tuple[SearchParams, dict[str,
     return params, errors
 
 
+def _batches(engine: Engine, params: SearchParams, *, full: bool) -> Iterator[list[ExportRecord]]:
+    with Session(engine) as session:
+        yield from iter_matching(session=session, params=params, full=full)
+
+
 def _stream(
     engine: Engine, params: SearchParams, write: Write, meta: dict[str, object], *, events: bool
 ) -> Iterator[bytes]:
-    with Session(engine) as session:
-        batches = iter_matching(session=session, params=params, full=events)
-        yield from write(batches, meta)
+    # The next batch is read in a background thread while this one is written.
+    yield from write(prefetch(lambda: _batches(engine, params, full=events)), meta)
 
 
 def _export(

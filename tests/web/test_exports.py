@@ -16,8 +16,8 @@ from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
 
 from app.models import Deployment
-from app.services.export_formats import HEADER, restore_cell, split_values
-from app.services.exports import iter_matching
+from app.services.export_formats import HEADER, csv_line, csv_row, restore_cell, split_values
+from app.services.exports import FIELD_NAMES, ExportRecord, iter_matching
 from app.services.search import SearchParams
 
 
@@ -249,3 +249,22 @@ def test_export_of_nothing_is_a_header_only_csv(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.content.decode().splitlines() == [",".join(HEADER)]
     assert json.loads(client.get("/deployments.geojson").text)["features"] == []
+
+
+def test_csv_lines_are_what_the_csv_module_writes() -> None:
+    cells = ["", "plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", "crlf\r\n", '"', ",", " x "]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    assert csv_line(cells) == buffer.getvalue()
+    assert next(csv.reader(io.StringIO(csv_line(cells), newline=""))) == cells
+
+
+def test_each_csv_column_holds_its_own_field() -> None:
+    # csv_row spells the columns out for speed; this holds it to COLUMNS, field by field.
+    fields = {name: f"value of {name}" for name in FIELD_NAMES} | {"id": 7, "country": "RS"}
+    record = ExportRecord(fields=fields)
+    row = dict(zip(HEADER, csv_row(record, lambda i, slug: f"url {i} {slug}"), strict=True))
+    for name in FIELD_NAMES:
+        assert row[name] == str(fields[name]), name
+    assert row["url"] == "url 7 value of slug"
+    assert row["country_name"] == "Serbia"
