@@ -20,6 +20,7 @@ from app.web.api_docs import router as api_docs_router
 from app.web.cors import OpenDataCorsMiddleware
 from app.web.errors import install_error_pages
 from app.web.exports import router as exports_router
+from app.web.staff_import import router as import_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(auth.router)  # staff sign-in, accounts, user admin
     for router in (moderation.router, staff_edit.router, history.router):  # review, edits, history
         app.include_router(router)
+    app.include_router(import_router)  # admins: CSV imports with a dry run
     for router in (api_router, api_docs_router, exports_router):  # open data: API, downloads
         app.include_router(router)
     install_error_pages(app)
