@@ -34,6 +34,12 @@ from benchmarks.latency import absolute_sqlite, wait_until_up
 CHUNK = 1 << 16
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int, field: str = "VmRSS") -> int:
     """A memory figure of a process, in KiB, from /proc/<pid>/status."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -100,6 +106,7 @@ class Run:
     rss_before_kib: int
     rss_peak_kib: int
     samples: int
+    cpu: float  # the server's CPU seconds during the download
 
     @property
     def rows_per_second(self) -> float:
@@ -151,6 +158,7 @@ def run(args: argparse.Namespace) -> list[Run]:
                 break
             target = folder / "export.csv"
             before = rss_kib(process.pid)
+            cpu_before = cpu_seconds(process.pid)
             sampler = Sampler(process.pid)
             sampler.start()
             try:
@@ -165,6 +173,7 @@ def run(args: argparse.Namespace) -> list[Run]:
                     rss_before_kib=before,
                     rss_peak_kib=sampler.peak,
                     samples=sampler.samples,
+                    cpu=cpu_seconds(process.pid) - cpu_before,
                 )
             )
             target.unlink()
@@ -175,14 +184,15 @@ def run(args: argparse.Namespace) -> list[Run]:
 
 def report(runs: list[Run], label: str, path: str) -> None:
     print(
-        "| database | request | run | rows | MB | seconds | rows/s | server RSS before MiB "
-        "| peak MiB | growth MiB | samples |"
+        "| database | request | run | rows | MB | seconds | rows/s | server CPU s "
+        "| server RSS before MiB | peak MiB | growth MiB | samples |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for number, r in enumerate(runs, 1):
         print(
             f"| {label} | `GET {path}` | {number} | {r.rows:,} | {r.megabytes:.1f} | "
-            f"{r.seconds:.2f} | {r.rows_per_second:,.0f} | {r.rss_before_kib / 1024:.1f} | "
+            f"{r.seconds:.2f} | {r.rows_per_second:,.0f} | {r.cpu:.2f} | "
+            f"{r.rss_before_kib / 1024:.1f} | "
             f"{r.rss_peak_kib / 1024:.1f} | {r.growth_mib:.1f} | {r.samples} |"
         )
     if runs:

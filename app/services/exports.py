@@ -184,6 +184,20 @@ def _among(column: Any, ids: Sequence[int]) -> Any:
     return col(column).op("IN")(literal_column(f"({numbers})"))
 
 
+def _capability_order(session: Session) -> dict[str, tuple[int, str]]:
+    """Capability key -> its place in the vocabulary, read once per session."""
+    cached: dict[str, tuple[int, str]] | None = session.info.get("capability_order")
+    if cached is None:
+        rows = (
+            session.connection()
+            .execute(sa_select(*_columns(Capability.key, Capability.position)))
+            .all()
+        )
+        cached = {key: (position, key) for key, position in rows}
+        session.info["capability_order"] = cached
+    return cached
+
+
 def _fields(row: Any) -> dict[str, Any]:
     fields = dict(zip(FIELD_NAMES, row, strict=True))
     for name in ("created_at", "updated_at"):
@@ -230,15 +244,17 @@ def _with_links(
         .order_by(col(Organisation.name))
     ).all():
         operators[deployment_id].append(OperatorLink(name, slug, kind, country))
+    # The vocabulary's order, as on the record page; sorted here, which is cheaper than a join.
+    order = _capability_order(session)
     capabilities: dict[int, list[str]] = defaultdict(list)
-    for deployment_id, key in connection.execute(
-        sa_select(
-            *_columns(DeploymentCapability.deployment_id, DeploymentCapability.capability_key)
-        )
-        .join(Capability, col(Capability.key) == DeploymentCapability.capability_key)
-        .where(_among(DeploymentCapability.deployment_id, ids))
-        .order_by(col(Capability.position), col(Capability.key))
-    ).all():
+    for deployment_id, key in sorted(
+        connection.execute(
+            sa_select(
+                *_columns(DeploymentCapability.deployment_id, DeploymentCapability.capability_key)
+            ).where(_among(DeploymentCapability.deployment_id, ids))
+        ).all(),
+        key=lambda row: (order.get(row[1], (len(order), row[1])), row[1]),
+    ):
         capabilities[deployment_id].append(key)
     sources = _sources(session, ids) if full else _source_titles(session, ids)
     events = _events(session, ids) if full else {}
