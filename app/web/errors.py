@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from app.security import apply_security_headers
 from app.web import problems
@@ -60,25 +59,9 @@ def error_page(request: Request, status_code: int, detail: str | None = None) ->
     )
 
 
-def problem_response(
-    status_code: int, detail: object = None, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    """An RFC 9457 problem document (application/problem+json) for an /api error."""
-    title = HTTPStatus(status_code).phrase
-    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status_code}
-    if isinstance(detail, str) and detail != title:
-        body["detail"] = detail
-    return JSONResponse(
-        body, status_code=status_code, headers=headers, media_type="application/problem+json"
-    )
-
-
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if _is_api(request):
-        # Refusals by the staff-access checks (sign-in, role, CSRF) are problem documents.
-        if exc.status_code in (401, 403):
-            return problem_response(exc.status_code, exc.detail, exc.headers)
         return problems.from_http_exception(request, exc)
     response = error_page(request, exc.status_code, exc.detail)
     for name, value in (exc.headers or {}).items():
