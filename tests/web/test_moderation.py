@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from factories import make_deployment, make_source, make_vendor
+from factories import make_deployment, make_oversight_event, make_source, make_vendor
 from fastapi.testclient import TestClient
 from html_forms import as_data, form_fields, replaced
 from moderation_data import make_submission, proposed_deployment
@@ -437,3 +437,24 @@ def test_submission_images_are_for_staff_only(
     client.cookies.clear()
     anonymous = client.get(f"/moderation/{submission.id}/images/x.jpg", follow_redirects=False)
     assert anonymous.status_code == 303
+
+
+def test_staff_pages_render_as_htmx_fragments(
+    client: TestClient, session: Session, moderator: User, record: Deployment
+) -> None:
+    submission = make_submission(session)
+    event = make_oversight_event(session, record, kind="audit", description="An audit.")
+    paths = [
+        f"/moderation/{submission.id}",
+        f"/moderation/{submission.id}/merge?into={record.id}",
+        f"/staff/deployments/{record.id}/edit",
+        f"/staff/deployments/{record.id}/sources/new",
+        f"/staff/deployments/{record.id}/events/{event.id}/edit",
+        f"/staff/deployments/{record.id}/archive",
+    ]
+    for path in paths:
+        full = client.get(path)
+        fragment = client.get(path, headers={"HX-Request": "true"})
+        assert (full.status_code, fragment.status_code) == (200, 200), path
+        assert "<html" in full.text and "<html" not in fragment.text, path
+        assert soup(fragment.text).h1.text == soup(full.text).h1.text, path
