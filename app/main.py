@@ -20,6 +20,7 @@ from app.web.api_docs import router as api_docs_router
 from app.web.cors import OpenDataCorsMiddleware
 from app.web.errors import install_error_pages
 from app.web.exports import router as exports_router
+from app.web.housekeeping import purging
 from app.web.staff_import import router as import_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -33,7 +34,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with purging(db_engine):
+            yield
         if owns_engine:  # an engine handed in belongs to the caller
             db_engine.dispose()
 
