@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import Select, Table, literal_column
+from sqlalchemy import Select, Table, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col
 
@@ -149,10 +149,7 @@ def records_by_id(*, session: Session, ids: Sequence[int]) -> list[ExportRecord]
     """The public records with these ids, with their links, in the order of `ids`."""
     if not ids:
         return []
-    stmt = sa_select(*_FIELD_COLUMNS).where(
-        col(Deployment.id).in_(ids), col(Deployment.state).in_(PUBLIC_STATES)
-    )
-    rows = [_fields(row) for row in session.connection().execute(stmt)]
+    rows = [_fields(row) for row in session.connection().execute(_BY_ID, {"ids": list(ids)})]
     by_id = {record.id: record for record in _with_links(session, rows, full=False)}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -170,18 +167,6 @@ def iter_records(
             yield _with_links(session, [_fields(row) for row in rows], full=full)
     finally:
         result.close()
-
-
-def _columns(*attributes: Any) -> list[Any]:
-    return [col(attribute) for attribute in attributes]
-
-
-def _among(column: Any, ids: Sequence[int]) -> Any:
-    """`column IN (1,2,…)` with the ids written into the SQL. They are integers read from the
-    database; bound instead, a batch's thousand parameters are expanded again for every query,
-    which costs more than the query itself."""
-    numbers = ",".join(str(int(i)) for i in ids) or "NULL"
-    return col(column).op("IN")(literal_column(f"({numbers})"))
 
 
 def _capability_order(session: Session) -> dict[str, tuple[int, str]]:
@@ -207,57 +192,131 @@ def _fields(row: Any) -> dict[str, Any]:
     return fields
 
 
+def _columns(*attributes: Any) -> list[Any]:
+    return [col(attribute) for attribute in attributes]
+
+
+# The link queries, built once (building a statement costs more than running it for a page of
+# ids); the ids are an expanding parameter.
+_IDS: Any = bindparam("ids", expanding=True)
+_VENDORS = (
+    sa_select(
+        *_columns(
+            DeploymentVendor.deployment_id,
+            Vendor.name,
+            Vendor.slug,
+            Vendor.country,
+            DeploymentVendor.role,
+        )
+    )
+    .join(Vendor, col(Vendor.id) == DeploymentVendor.vendor_id)
+    .where(col(DeploymentVendor.deployment_id).in_(_IDS))
+    .order_by(col(Vendor.name), col(DeploymentVendor.role))
+)
+_OPERATORS = (
+    sa_select(
+        *_columns(
+            DeploymentOperator.deployment_id,
+            Organisation.name,
+            Organisation.slug,
+            Organisation.kind,
+            Organisation.country,
+        )
+    )
+    .join(Organisation, col(Organisation.id) == DeploymentOperator.organisation_id)
+    .where(col(DeploymentOperator.deployment_id).in_(_IDS))
+    .order_by(col(Organisation.name))
+)
+# No join to the vocabulary table: its order is applied in Python, which is cheaper.
+_CAPABILITIES = sa_select(
+    *_columns(DeploymentCapability.deployment_id, DeploymentCapability.capability_key)
+).where(col(DeploymentCapability.deployment_id).in_(_IDS))
+_SOURCES = (
+    sa_select(
+        *_columns(
+            DeploymentSource.deployment_id,
+            DeploymentSource.claim,
+            Source.title,
+            Source.url,
+            Source.publisher,
+            Source.published_on,
+            Source.archived_url,
+            Source.source_type,
+            Source.excerpt,
+            Source.accessed_on,
+        )
+    )
+    .join(Source, col(Source.id) == DeploymentSource.source_id)
+    .where(col(DeploymentSource.deployment_id).in_(_IDS))
+    .order_by(col(DeploymentSource.position), col(Source.id))
+)
+# What a CSV row or a list item shows of its sources: titles and URLs.
+_SOURCE_TITLES = (
+    sa_select(*_columns(DeploymentSource.deployment_id, Source.title, Source.url))
+    .join(Source, col(Source.id) == DeploymentSource.source_id)
+    .where(col(DeploymentSource.deployment_id).in_(_IDS))
+    .order_by(col(DeploymentSource.position), col(Source.id))
+)
+_BY_ID = sa_select(*_FIELD_COLUMNS).where(
+    col(Deployment.id).in_(_IDS), col(Deployment.state).in_(PUBLIC_STATES)
+)
+_EVENTS = sa_select(
+    *_columns(
+        OversightEvent.deployment_id,
+        OversightEvent.date,
+        OversightEvent.kind,
+        OversightEvent.body,
+        OversightEvent.outcome,
+        OversightEvent.description,
+        OversightEvent.id,
+    )
+).where(col(OversightEvent.deployment_id).in_(_IDS))
+
+
 def _with_links(
     session: Session, rows: Sequence[dict[str, Any]], *, full: bool
 ) -> list[ExportRecord]:
-    ids = [row["id"] for row in rows]
+    ids = {"ids": [row["id"] for row in rows]}
     connection = session.connection()
     vendors: dict[int, list[VendorLink]] = defaultdict(list)
-    for deployment_id, name, slug, country, role in connection.execute(
-        sa_select(
-            *_columns(
-                DeploymentVendor.deployment_id,
-                Vendor.name,
-                Vendor.slug,
-                Vendor.country,
-                DeploymentVendor.role,
-            )
-        )
-        .join(Vendor, col(Vendor.id) == DeploymentVendor.vendor_id)
-        .where(_among(DeploymentVendor.deployment_id, ids))
-        .order_by(col(Vendor.name), col(DeploymentVendor.role))
-    ).all():
+    for deployment_id, name, slug, country, role in connection.execute(_VENDORS, ids).all():
         vendors[deployment_id].append(VendorLink(name, slug, country, role))
     operators: dict[int, list[OperatorLink]] = defaultdict(list)
-    for deployment_id, name, slug, kind, country in connection.execute(
-        sa_select(
-            *_columns(
-                DeploymentOperator.deployment_id,
-                Organisation.name,
-                Organisation.slug,
-                Organisation.kind,
-                Organisation.country,
-            )
-        )
-        .join(Organisation, col(Organisation.id) == DeploymentOperator.organisation_id)
-        .where(_among(DeploymentOperator.deployment_id, ids))
-        .order_by(col(Organisation.name))
-    ).all():
+    for deployment_id, name, slug, kind, country in connection.execute(_OPERATORS, ids).all():
         operators[deployment_id].append(OperatorLink(name, slug, kind, country))
-    # The vocabulary's order, as on the record page; sorted here, which is cheaper than a join.
+    # The vocabulary's order, as on the record page.
     order = _capability_order(session)
     capabilities: dict[int, list[str]] = defaultdict(list)
     for deployment_id, key in sorted(
-        connection.execute(
-            sa_select(
-                *_columns(DeploymentCapability.deployment_id, DeploymentCapability.capability_key)
-            ).where(_among(DeploymentCapability.deployment_id, ids))
-        ).all(),
+        connection.execute(_CAPABILITIES, ids).all(),
         key=lambda row: (order.get(row[1], (len(order), row[1])), row[1]),
     ):
         capabilities[deployment_id].append(key)
-    sources = _sources(session, ids) if full else _source_titles(session, ids)
-    events = _events(session, ids) if full else {}
+    sources: dict[int, list[SourceLink]] = defaultdict(list)
+    if full:
+        for deployment_id, claim, *columns in connection.execute(_SOURCES, ids).all():
+            title, url, publisher, published_on, archived_url, source_type, quote, accessed_on = (
+                columns
+            )
+            sources[deployment_id].append(
+                SourceLink(
+                    title=title,
+                    url=url,
+                    publisher=publisher,
+                    published_on=published_on,
+                    archived_url=archived_url,
+                    source_type=source_type,
+                    excerpt=quote,
+                    accessed_on=accessed_on,
+                    claim=claim,
+                )
+            )
+    else:
+        for deployment_id, title, url in connection.execute(_SOURCE_TITLES, ids).all():
+            sources[deployment_id].append(
+                SourceLink(title, url, None, None, None, "", None, None, None)
+            )
+    events = _events(connection, ids) if full else {}
     return [
         ExportRecord(
             fields=row,
@@ -271,86 +330,9 @@ def _with_links(
     ]
 
 
-def _sources(session: Session, ids: list[int]) -> dict[int, list[SourceLink]]:
-    sources: dict[int, list[SourceLink]] = defaultdict(list)
-    for deployment_id, claim, *columns in (
-        session.connection()
-        .execute(
-            sa_select(
-                *_columns(
-                    DeploymentSource.deployment_id,
-                    DeploymentSource.claim,
-                    Source.title,
-                    Source.url,
-                    Source.publisher,
-                    Source.published_on,
-                    Source.archived_url,
-                    Source.source_type,
-                    Source.excerpt,
-                    Source.accessed_on,
-                )
-            )
-            .join(Source, col(Source.id) == DeploymentSource.source_id)
-            .where(_among(DeploymentSource.deployment_id, ids))
-            .order_by(col(DeploymentSource.position), col(Source.id))
-        )
-        .all()
-    ):
-        title, url, publisher, published_on, archived_url, source_type, quote, accessed_on = columns
-        sources[deployment_id].append(
-            SourceLink(
-                title=title,
-                url=url,
-                publisher=publisher,
-                published_on=published_on,
-                archived_url=archived_url,
-                source_type=source_type,
-                excerpt=quote,
-                accessed_on=accessed_on,
-                claim=claim,
-            )
-        )
-    return sources
-
-
-def _source_titles(session: Session, ids: list[int]) -> dict[int, list[SourceLink]]:
-    """Only what a CSV row or a list item shows of its sources: titles and URLs."""
-    sources: dict[int, list[SourceLink]] = defaultdict(list)
-    for deployment_id, title, url in (
-        session.connection()
-        .execute(
-            sa_select(*_columns(DeploymentSource.deployment_id, Source.title, Source.url))
-            .join(Source, col(Source.id) == DeploymentSource.source_id)
-            .where(_among(DeploymentSource.deployment_id, ids))
-            .order_by(col(DeploymentSource.position), col(Source.id))
-        )
-        .all()
-    ):
-        sources[deployment_id].append(
-            SourceLink(title, url, None, None, None, "", None, None, None)
-        )
-    return sources
-
-
-def _events(session: Session, ids: list[int]) -> dict[int, list[EventLink]]:
+def _events(connection: Any, ids: dict[str, list[int]]) -> dict[int, list[EventLink]]:
     events: dict[int, list[EventLink]] = defaultdict(list)
-    rows = (
-        session.connection()
-        .execute(
-            sa_select(
-                *_columns(
-                    OversightEvent.deployment_id,
-                    OversightEvent.date,
-                    OversightEvent.kind,
-                    OversightEvent.body,
-                    OversightEvent.outcome,
-                    OversightEvent.description,
-                    OversightEvent.id,
-                )
-            ).where(_among(OversightEvent.deployment_id, ids))
-        )
-        .all()
-    )
+    rows = connection.execute(_EVENTS, ids).all()
     # As on the record page: partial dates sort as text, undated events last.
     for deployment_id, when, kind, body, outcome, description, _id in sorted(
         rows, key=lambda r: (r[0], r[1] is None, r[1] or "", r[6])

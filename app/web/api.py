@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
+from sqlmodel import SQLModel
 from starlette.responses import JSONResponse, Response
 
 from app import vocab
@@ -49,7 +50,10 @@ OPENAPI_INFO: dict[str, Any] = {
         "Read-only JSON API of the Safe City Watch database. Searching takes the search page's "
         "parameters. Errors are application/problem+json (RFC 9457). Data: CC BY 4.0."
     ),
-    "license_info": {"name": "Data: CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+    "license_info": {
+        "name": "Data: CC BY 4.0",
+        "url": "https://creativecommons.org/licenses/by/4.0/",
+    },
 }
 _PROBLEM = {"model": Problem, "content": {PROBLEM_JSON: {}}}
 router = APIRouter(
@@ -112,27 +116,37 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     return document
 
 
-def _ids(deployment_id: int) -> dict[str, int]:
-    return {"deployment_id": deployment_id}
+_MARKER = 987654321  # an id no real path segment shares, replaced by each record's own
 
 
-def _links(
-    request: Request, settings: SettingsDep, deployment_id: int, slug: str
-) -> DeploymentLinks:
-    ids = _ids(deployment_id)
-    return DeploymentLinks(
-        api=absolute_for(request, settings, "api_deployment", **ids),
-        html=record_url(request, settings)(deployment_id, slug),
+class _RecordLinks:
+    """Builds a record's links from routes resolved once per request (a list has many)."""
+
+    def __init__(self, request: Request, settings: SettingsDep) -> None:
+        def template(name: str) -> str:
+            url = absolute_for(request, settings, name, deployment_id=_MARKER)
+            assert url.count(str(_MARKER)) == 1
+            return url
+
+        self.html = record_url(request, settings)
+        self.api = template("api_deployment")
         # The public history address (PRODUCT.md, "Public URLs").
-        revisions=absolute_for(request, settings, "deployment_by_id", **ids) + "/history",
-        citation_bibtex=absolute_for(request, settings, "deployment_cite_bibtex", **ids),
-        citation_csl_json=absolute_for(request, settings, "deployment_cite_csl", **ids),
-    )
+        self.revisions = template("deployment_by_id") + "/history"
+        self.bibtex = template("deployment_cite_bibtex")
+        self.csl = template("deployment_cite_csl")
+
+    def __call__(self, deployment_id: int, slug: str) -> DeploymentLinks:
+        marker, number = str(_MARKER), str(deployment_id)
+        return DeploymentLinks(
+            api=self.api.replace(marker, number),
+            html=self.html(deployment_id, slug),
+            revisions=self.revisions.replace(marker, number),
+            citation_bibtex=self.bibtex.replace(marker, number),
+            citation_csl_json=self.csl.replace(marker, number),
+        )
 
 
-def _summary(
-    request: Request, settings: SettingsDep, record: ExportRecord
-) -> DeploymentSummaryPublic:
+def _summary(record: ExportRecord, links: _RecordLinks) -> DeploymentSummaryPublic:
     fields: dict[str, Any] = dict(record.fields)
     return DeploymentSummaryPublic(
         **fields,
@@ -141,8 +155,14 @@ def _summary(
             for v in record.vendors
         ],
         capabilities=record.capabilities,
-        links=_links(request, settings, record.id, fields["slug"]),
+        links=links(record.id, fields["slug"]),
     )
+
+
+def _json(model: SQLModel) -> Response:
+    """The model as JSON, without FastAPI validating it against response_model a second time
+    (it was built from that very model; the OpenAPI document still declares it)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 def _page_links(
@@ -210,7 +230,8 @@ def list_deployments(
     items = result.params.query_items(page=1)
     if per_page != 20:
         items.append(("per_page", str(per_page)))
-    return DeploymentPage(
+    links = _RecordLinks(request, settings)
+    page_body = DeploymentPage(
         total=result.total,
         page=result.page,
         pages=result.pages,
@@ -219,8 +240,9 @@ def list_deployments(
         notes=result.notes,
         suggestion=result.suggestion,
         links=_page_links(request, settings, "api_deployments", items, result.page, result.pages),
-        items=[_summary(request, settings, record) for record in records],
+        items=[_summary(record, links) for record in records],
     )
+    return _json(page_body)
 
 
 def _query_dict(params: SearchParams) -> dict[str, str | list[str]]:
@@ -271,7 +293,7 @@ def get_deployment(
             )
             for e in detail.oversight_events
         ],
-        links=_links(request, settings, detail.id, d.slug),
+        links=_RecordLinks(request, settings)(detail.id, d.slug),
     )
 
 
