@@ -58,10 +58,15 @@ def hit(
     limit: int,
     window: timedelta = HOUR,
     now: datetime | None = None,
+    commit: bool = True,
+    purge: bool = True,
 ) -> Hit:
     """Count one hit for (scope, key) in the current window and commit; allowed while the count
     is at most `limit`. A hit that is refused still counts, so hammering does not help.
-    Windows are at most an hour and divide it, so every bucket ends with its hour."""
+    Windows are at most an hour and divide it, so every bucket ends with its hour.
+
+    commit=False leaves the count in the caller's transaction (one commit for several hits
+    and the write they guard); purge=False skips the clean-up when another call does it."""
     if window > HOUR or HOUR % window:
         raise ValueError("a rate-limit window must divide an hour")
     now = now or datetime.now(UTC)
@@ -85,8 +90,10 @@ def hit(
         .returning(table.c.hits)
     )
     hits = int(session.execute(stmt).scalar_one())
-    purge_expired(session=session, now=now, commit=False)
-    session.commit()
+    if purge:
+        purge_expired(session=session, now=now, commit=False)
+    if commit:
+        session.commit()
     return Hit(allowed=hits <= limit, hits=hits, limit=limit, window_start=start)
 
 

@@ -244,15 +244,20 @@ def _accept(
     )
     if checked is None:
         return again(errors, _NOT_SAVED)
+    # The counts join the submission's own transaction: one commit per accepted submission
+    # (SQLite serialises writers). They are committed on their own only when refused, or
+    # before photos are re-encoded, so no write lock is held during that work.
     client = request.client.host if request.client else "unknown"
     per_client = ratelimit.hit(
         session=session, secret=secret, scope="submit", key=client,
-        limit=settings.submissions_per_hour_per_client,
+        limit=settings.submissions_per_hour_per_client, commit=False,
     )
     overall = per_client.allowed and ratelimit.hit(
         session=session, secret=secret, scope="submit_global", key="all",
-        limit=settings.submissions_per_hour_global,
+        limit=settings.submissions_per_hour_global, commit=False, purge=False,
     ).allowed
+    if not overall or uploads:
+        session.commit()
     if not overall:
         message = _TOO_MANY if per_client.allowed else _TOO_MANY_FROM_HERE
         return again({}, message, status_code=429)

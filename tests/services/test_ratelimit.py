@@ -95,3 +95,18 @@ def test_a_window_must_divide_an_hour(session: Session) -> None:
         window=timedelta(minutes=15), now=NOW,
     )
     assert short.window_start == datetime(2026, 5, 1, 10, 15, tzinfo=UTC)
+
+
+def test_a_hit_can_join_the_callers_transaction(session: Session) -> None:
+    first = ratelimit.hit(
+        session=session, secret="s", scope="submit", key=ADDRESS, limit=1, now=NOW, commit=False
+    )
+    assert first.allowed
+    session.rollback()  # the guarded write failed: its count goes with it
+    assert session.exec(select(RateLimitBucket)).all() == []
+
+    ratelimit.hit(
+        session=session, secret="s", scope="submit", key=ADDRESS, limit=1, now=NOW, commit=False
+    )
+    session.commit()
+    assert [b.hits for b in session.exec(select(RateLimitBucket)).all()] == [1]
