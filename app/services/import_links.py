@@ -102,6 +102,7 @@ class Directory:
         self.organisation_names: dict[str, int] = {}
         self.organisation_slugs: dict[str, int] = {}
         self.source_urls: dict[str, tuple[int, str]] = {}
+        self.source_titles: dict[int, str] = {}
 
     @classmethod
     def load(cls, session: Session, urls: Iterable[str]) -> Directory:
@@ -127,6 +128,7 @@ class Directory:
             ):
                 assert source_id is not None and url is not None
                 directory.source_urls[url] = (source_id, title)
+                directory.source_titles[source_id] = title
         return directory
 
     # --- resolving (planning and applying) -----------------------------------------------
@@ -161,7 +163,7 @@ class Directory:
         for source_id, title, _url in current.sources:
             if source_id == ref:
                 return title
-        return next((title for sid, title in self.source_urls.values() if sid == ref), None)
+        return self.source_titles.get(ref) if isinstance(ref, int) else None
 
     # --- creating (applying only) ----------------------------------------------------------
 
@@ -198,6 +200,7 @@ class Directory:
         assert source.id is not None
         if draft.url:
             self.source_urls[draft.url] = (source.id, draft.title)
+            self.source_titles[source.id] = draft.title
         current.sources.append((source.id, draft.title, draft.url))
         return source.id
 
