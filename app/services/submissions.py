@@ -29,8 +29,7 @@ from app.services.proposals import (
     ProposedSource,
     validate_submission,
 )
-from app.services.search import DeploymentCard, SearchParams, search
-from app.text import tokens
+from app.services.similar import SimilarRecord, similar_published
 
 __all__ = [
     "KINDS",
@@ -39,6 +38,7 @@ __all__ = [
     "ProposedDeployment",
     "ProposedSource",
     "ReceiptStatus",
+    "SimilarRecord",
     "check_form_token",
     "create_submission",
     "erase_contact",
@@ -218,45 +218,6 @@ def submission_status(*, session: Session, receipt_code: str) -> ReceiptStatus |
     state, note = row
     label, explanation = STATE_TEXT.get(state, (state, ""))
     return ReceiptStatus(state=state, label=label, explanation=explanation, decision_note=note)
-
-
-# --- "these published records look similar" ---------------------------------------------------
-
-# Words too common in this domain to tell records apart.
-_COMMON = frozenset(
-    (
-        "the", "and", "for", "with", "from", "into", "over", "under", "about", "city",
-        "cities", "safe", "smart", "new", "old", "system", "systems", "project", "projects",
-        "programme", "program", "camera", "cameras", "cctv", "surveillance", "video",
-        "public", "police", "network", "networks", "national", "municipal", "installation",
-        "installed", "deployment",
-    )
-)
-SIMILAR_WORDS = 3
-
-
-def similar_published(
-    *, session: Session, title: str, country: str = "", city: str = "", limit: int = 5
-) -> list[DeploymentCard]:
-    """Published records sharing the title's most distinctive words (or the city), in the
-    same country when one is given. Any one shared word is enough: one search per word,
-    merged by how many words each record matched."""
-    words = [w for w in dict.fromkeys(tokens(title)) if len(w) >= 3 and w not in _COMMON]
-    words = sorted(words, key=len, reverse=True)[:SIMILAR_WORDS]
-    words += [w for w in tokens(city)[:1] if w not in words]
-    if not words:
-        return []
-    countries = (country.upper(),) if len(country) == 2 and country.isalpha() else ()
-    scores: dict[int, int] = {}
-    cards: dict[int, DeploymentCard] = {}
-    for word in words:
-        params = SearchParams(q=word, country=countries, sort="relevance")
-        result = search(session=session, params=params, per_page=limit, with_facets=False)
-        for card in result.cards:
-            scores[card.id] = scores.get(card.id, 0) + 1
-            cards.setdefault(card.id, card)
-    ranked = sorted(cards, key=lambda i: -scores[i])  # stable: earlier words' order breaks ties
-    return [cards[i] for i in ranked[:limit]]
 
 
 def published_deployment(*, session: Session, deployment_id: int) -> Deployment | None:

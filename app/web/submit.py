@@ -31,6 +31,7 @@ from app.services.images import (
 )
 from app.services.proposals import IMAGE_SLOTS
 from app.services.submissions import (
+    SimilarRecord,
     check_form_token,
     create_submission,
     issue_form_token,
@@ -116,7 +117,7 @@ def _form_page(
 ) -> Response:
     values = values or {}
     settings = request.app.state.settings
-    similar = []
+    similar: list[SimilarRecord] = []
     if template == "submit/submit.html" and values.get("title") and fragment != "field_check":
         similar = similar_published(
             session=session,

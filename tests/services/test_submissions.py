@@ -324,3 +324,15 @@ def test_similar_records_share_any_distinctive_word_in_the_same_country(session:
 
     assert similar_published(session=session, title="the new city cameras") == []
     assert similar_published(session=session, title="") == []
+
+
+def test_similar_records_sharing_more_words_come_first(session: Session) -> None:
+    drones = make_deployment(session, "Police drones over Belgrade", country="RS")
+    safe_city = make_deployment(session, "Huawei Safe City Belgrade", country="RS")
+
+    found = similar_published(session=session, title="Huawei cameras, Belgrade", country="rs")
+    assert [c.id for c in found] == [safe_city.id, drones.id]
+    assert found[0].country_name == "Serbia" and found[0].slug == safe_city.slug
+    # A country that is not a code filters nothing rather than failing.
+    assert len(similar_published(session=session, title="Belgrade", country="R'")) == 2
+    assert similar_published(session=session, title="Belgrade", country="AM") == []
