@@ -74,6 +74,12 @@ def test_inline_check_and_similar_records_with_htmx(
     page.get_by_label("Number of cameras").focus()  # leaving the field sends the check
     expect(page.locator("#started_on-error")).to_contain_text("Enter a year")
 
+    # Leaving the title re-renders its field (the inline check); the hint must still follow it.
+    page.get_by_label("Short title").fill("Temporary")
+    page.get_by_label("Region or province").focus()
+    page.get_by_label("Short title").fill("")
+    page.get_by_label("Region or province").focus()
+    expect(page.locator("#title-error")).to_be_visible()
     page.get_by_label("Country").select_option("RS")
     page.get_by_label("Short title").fill("More cameras in Belgrade")
     similar = page.locator("#similar-records .similar-list a")

@@ -512,7 +512,7 @@ def test_similar_published_records_hint(client: TestClient, session: Session) ->
     page = soup(client.get("/submit").text)
     hint = page.select_one("#similar-records")
     assert hint["hx-post"] == "/submit/similar" and hint["hx-params"] == "title,country,city"
-    assert "from:#title" in hint["hx-trigger"]
+    assert "from:#submission-form target:#title" in hint["hx-trigger"]
 
     # hx-params leaves the token out of the body; app/static/js/csrf.js sends it as a header.
     htmx = {**HTMX, "X-CSRF-Token": hidden_fields(client)["csrf_token"]}
