@@ -5,6 +5,11 @@ PostgreSQL: `deployment_search(deployment_id, document tsvector)` with a GIN ind
 Both are created by migration and hold the same pre-folded tokens (app/text.py). Session hooks
 collect the deployments a flush touched (including through a vendor, organisation, source or
 capability change) and re-index them before the transaction commits.
+
+Every transaction that changes what search can see (a deployment, its links, or a vendor,
+organisation, source or capability, through the ORM or an ORM session's bulk INSERT, UPDATE or
+DELETE) also moves the counter in `catalog_version`, before it commits, so per-process search
+state (app/services/facet_index.py) knows on the next request that it is out of date.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from typing import Any
 
 import pycountry
 from sqlalchemy import event, text
+from sqlalchemy.orm import ORMExecuteState, UOWTransaction
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import UOWTransaction
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import col, select
 
 from app.models import (
@@ -43,6 +49,32 @@ PG_WEIGHT_LETTER: dict[str, str] = {
     "sources": "D",
 }
 _PENDING = "search_index_pending"
+_CHANGED = "search_index_catalog_changed"
+# Tables whose rows search shows or filters by: a write to any of them moves the version.
+CATALOG_TABLES = frozenset(
+    {
+        "deployment",
+        "deployment_vendor",
+        "deployment_operator",
+        "deployment_capability",
+        "deployment_source",
+        "vendor",
+        "organisation",
+        "source",
+        "capability",
+    }
+)
+_CATALOG_CLASSES = (
+    Deployment,
+    DeploymentVendor,
+    DeploymentOperator,
+    DeploymentCapability,
+    DeploymentSource,
+    Vendor,
+    Organisation,
+    Source,
+    Capability,
+)
 _MAX_PG_POSITION = 16383
 
 
@@ -164,7 +196,29 @@ def reindex_all(session: OrmSession) -> int:
         )
     )
     reindex(session, [i for i in ids if i is not None])
+    bump_catalog_version(session)
     return len(ids)
+
+
+def bump_catalog_version(session: OrmSession) -> None:
+    """Move the catalog version, in the session's transaction (so it commits with the change)."""
+    session.execute(text("UPDATE catalog_version SET version = version + 1 WHERE id = 1"))
+
+
+def catalog_version(session: OrmSession) -> int | None:
+    """The committed catalog version this session sees (None if the row is missing)."""
+    value = session.execute(text("SELECT version FROM catalog_version WHERE id = 1")).scalar()
+    return None if value is None else int(value)
+
+
+def has_uncommitted_catalog_changes(session: OrmSession) -> bool:
+    """Whether this session holds changes search can see that are not committed yet (flushed,
+    or still only in the session)."""
+    if session.info.get(_PENDING) or session.info.get(_CHANGED):
+        return True
+    return any(
+        isinstance(o, _CATALOG_CLASSES) for o in [*session.new, *session.dirty, *session.deleted]
+    )
 
 
 def _touched_deployments(session: OrmSession) -> set[int]:
@@ -238,19 +292,39 @@ def partial_year(value: str | None) -> int | None:
 
 def _collect(session: OrmSession, _ctx: UOWTransaction) -> None:
     pending: set[int] = session.info.setdefault(_PENDING, set())
+    # A vendor or source with no records yet still changes what search lists (a vendor facet
+    # shows a selected vendor's name), so any catalog object counts, not just re-indexed ones.
+    if any(
+        isinstance(o, _CATALOG_CLASSES) for o in [*session.new, *session.dirty, *session.deleted]
+    ):
+        session.info[_CHANGED] = True
     with session.no_autoflush:
         pending.update(_touched_deployments(session))
+
+
+def _note_bulk_write(state: ORMExecuteState) -> None:
+    """An INSERT, UPDATE or DELETE statement run through the session bypasses the unit of work
+    (and so _collect); one on a catalog table still marks the catalog as changed."""
+    statement = state.statement
+    if isinstance(statement, UpdateBase):
+        table = getattr(statement, "table", None)
+        if getattr(table, "name", None) in CATALOG_TABLES:
+            state.session.info[_CHANGED] = True
 
 
 def _apply(session: OrmSession) -> None:
     session.flush()
     pending: set[int] = session.info.pop(_PENDING, set())
+    changed = session.info.pop(_CHANGED, False)
     if pending:
         reindex(session, pending)
+    if pending or changed:
+        bump_catalog_version(session)
 
 
 def _forget(session: OrmSession, *_args: Any) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_CHANGED, None)
 
 
 def install() -> None:
@@ -258,14 +332,19 @@ def install() -> None:
     if not event.contains(OrmSession, "before_commit", _apply):
         event.listen(OrmSession, "before_flush", _derive_years)
         event.listen(OrmSession, "after_flush", _collect)
+        event.listen(OrmSession, "do_orm_execute", _note_bulk_write)
         event.listen(OrmSession, "before_commit", _apply)
         event.listen(OrmSession, "after_rollback", _forget)
 
 
 __all__ = [
+    "CATALOG_TABLES",
     "FIELDS",
     "SQLITE_WEIGHTS",
+    "bump_catalog_version",
+    "catalog_version",
     "country_name",
+    "has_uncommitted_catalog_changes",
     "install",
     "partial_year",
     "reindex",

@@ -1,6 +1,7 @@
 """Every table, imported in one place so the metadata is complete."""
 
 from app.models import base as base
+from app.models.catalog_version import CatalogVersion
 from app.models.contribution import EvidenceImage, Revision, Submission, SubmissionContact
 from app.models.deployment import (
     Deployment,
@@ -30,6 +31,7 @@ from app.models.vocabulary import Capability, LifecycleStatus, OversightStatus
 __all__ = [
     "AuditEntry",
     "Capability",
+    "CatalogVersion",
     "Deployment",
     "DeploymentBase",
     "DeploymentCapability",
