@@ -43,13 +43,13 @@ def facet_counts(
             .group_by(col(column))
         ).all()
         counts = {value: count for value, count in rows}
-        facets[name] = _facet_values(name, counts, getattr(params, name))
+        facets[name] = facet_values(name, counts, getattr(params, name))
     facets["vendor"] = _vendor_facet(session, params, conditions)
     facets["capability"] = _capability_facet(session, params, conditions)
     return {name: facets[name] for name in FACETS}
 
 
-def _facet_values(name: str, counts: dict[str, int], selected: Sequence[str]) -> list[FacetValue]:
+def facet_values(name: str, counts: dict[str, int], selected: Sequence[str]) -> list[FacetValue]:
     if name in LABELS:  # vocabularies keep their own order, so the list does not jump about
         order = [t.key for t in VOCAB_FIELDS[name]]
         keys = [k for k in order if counts.get(k) or k in selected]

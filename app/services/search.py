@@ -3,6 +3,10 @@
 Full text runs on FTS5 (SQLite, ranked by bm25) or a tsvector with a GIN index (PostgreSQL,
 ranked by ts_rank_cd); both hold the same folded tokens (app/search_index.py), so the same
 query finds the same records on either backend.
+
+Totals, facets and the page's ids come from per-process bitmaps (app/services/facet_index.py,
+checked against the catalog version on every call); the SQL path (facets.py) is the reference
+and the fallback for a session with uncommitted catalog changes.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlmodel import Session, col, select
 from app import vocab
 from app.models import Capability, Deployment, DeploymentCapability, DeploymentVendor, Vendor
 from app.search_index import country_name
+from app.services import bitmap_search, facet_index
 from app.services.facets import FacetValue, facet_counts
 from app.services.query import ParsedQuery, Term, parse_query
 from app.services.search_filters import Conditions, build_conditions, order_by_sort, vendor_ids_for
@@ -64,8 +69,14 @@ class SearchResult:
 
 
 def search(
-    *, session: Session, params: SearchParams, per_page: int = 20, with_facets: bool = True
+    *,
+    session: Session,
+    params: SearchParams,
+    per_page: int = 20,
+    with_facets: bool = True,
+    use_bitmaps: bool = True,
 ) -> SearchResult:
+    """One page of a search. use_bitmaps=False counts in SQL only (the reference path)."""
     parsed = parse_query(params.q)
     notes = list(parsed.notes)
     errors: dict[str, str] = {}
@@ -73,23 +84,33 @@ def search(
     if errors:
         params = replace(params, vendor=tuple(s for s in params.vendor if s in vendor_ids))
     conditions = build_conditions(session, params, parsed, vendor_ids)
+    bitmaps = facet_index.bitmaps_for(session) if use_bitmaps else None
     try:
-        total = session.execute(
-            select(func.count()).select_from(Deployment).where(*conditions.all())
-        ).scalar_one()
+        ids: list[int] | None = None
+        if bitmaps is not None:
+            total, matched, facets = bitmap_search.counts(
+                session, bitmaps, params, parsed, vendor_ids, with_facets=with_facets
+            )
+            offset = (params.page - 1) * per_page
+            sort = params.effective_sort
+            ids = bitmap_search.page_ids(session, bitmaps, parsed, matched, sort, offset, per_page)
+        else:
+            total = session.execute(
+                select(func.count()).select_from(Deployment).where(*conditions.all())
+            ).scalar_one()
+            facets = facet_counts(session, params, conditions) if with_facets else {}
         pages = max(1, math.ceil(total / per_page))
         if params.page > pages and total:
             plural = "s" if pages > 1 else ""
             notes.append(f"This search has {pages} page{plural}; page {params.page} is empty.")
-        cards = _cards(session, params, parsed, conditions, per_page)
-        facets = facet_counts(session, params, conditions) if with_facets else {}
+        cards = _cards(session, params, conditions, per_page, ids)
     except DBAPIError:
         # Defence in depth: terms are compiled from letters and digits only, but whatever the
         # database refuses must still give the person an answer, not an error page.
         session.rollback()
         notes.append("This search could not be run; try simpler words.")
         total, pages, cards, facets = 0, 1, [], {}
-    suggestion = _suggest(session, parsed) if total == 0 and parsed.positive else None
+    suggestion = _suggest(session, parsed, bitmaps) if total == 0 and parsed.positive else None
     return SearchResult(
         params=params,
         total=total,
@@ -107,17 +128,21 @@ def search(
 def _cards(
     session: Session,
     params: SearchParams,
-    parsed: ParsedQuery,
     conditions: Conditions,
     per_page: int,
+    page_ids: list[int] | None,
 ) -> list[DeploymentCard]:
-    # Ranked by relevance, the join to the scored matches does the full-text filtering.
-    joined = params.effective_sort == "relevance" and conditions.score is not None
-    stmt: Select[Any] = select(Deployment).where(*conditions.all(matched=not joined))
-    stmt = (
-        order_by_sort(stmt, params, conditions).limit(per_page).offset((params.page - 1) * per_page)
-    )
-    deployments = list(session.execute(stmt).scalars())
+    if page_ids is not None:  # the page's ids, in order, from the bitmaps
+        rows = session.execute(select(Deployment).where(col(Deployment.id).in_(page_ids)))
+        by_id = {d.id: d for d in rows.scalars()}
+        deployments = [by_id[i] for i in page_ids if i in by_id]
+    else:
+        # Ranked by relevance, the join to the scored matches does the full-text filtering.
+        joined = params.effective_sort == "relevance" and conditions.score is not None
+        stmt: Select[Any] = select(Deployment).where(*conditions.all(matched=not joined))
+        stmt = order_by_sort(stmt, params, conditions)
+        stmt = stmt.limit(per_page).offset((params.page - 1) * per_page)
+        deployments = list(session.execute(stmt).scalars())
     ids = [d.id for d in deployments if d.id is not None]
     vendors = _names_by_deployment(
         session,
@@ -180,9 +205,15 @@ def excerpt(summary: str, limit: int = 240) -> str:
 # --- did you mean -----------------------------------------------------------------------------
 
 
-def _suggest(session: Session, parsed: ParsedQuery) -> str | None:
+def _suggest(
+    session: Session, parsed: ParsedQuery, bitmaps: facet_index.Bitmaps | None
+) -> str | None:
     """A corrected query built from names the catalog knows (vendors, places, capabilities)."""
-    known = _known_words(session)
+    # Reading every place name costs ~150 ms at 100k: once per catalog version when possible.
+    if bitmaps is not None:
+        known = bitmaps.remember("known_words", lambda: _known_words(session))
+    else:
+        known = _known_words(session)
     changed = False
     terms: list[Term] = []
     for term in parsed.terms:

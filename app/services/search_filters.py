@@ -87,14 +87,14 @@ def build_conditions(
     dialect = session.get_bind().dialect.name
     score = None
     if parsed.positive:
-        score = _match_subquery(dialect, parsed.positive)
+        score = match_subquery(dialect, parsed.positive)
     if parsed.negative:
-        excluded = _match_subquery(dialect, parsed.negative, any_of=True)
+        excluded = match_subquery(dialect, parsed.negative, any_of=True)
         base.append(col(Deployment.id).not_in(select(excluded.c.id)))
     return Conditions(base=base, by_facet=by_facet, score=score)
 
 
-def _match_subquery(dialect: str, terms: tuple[Term, ...], *, any_of: bool = False) -> Any:
+def match_subquery(dialect: str, terms: tuple[Term, ...], *, any_of: bool = False) -> Any:
     name = "excluded_terms" if any_of else "matched_terms"  # distinct binds for the two subqueries
     if dialect == "sqlite":
         expression = fts5_expression(terms, joiner=" OR " if any_of else " ")

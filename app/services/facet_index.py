@@ -1,0 +1,242 @@
+"""Published deployments as bitmaps in memory: one bit per deployment for each facet value.
+
+Counting a facet value is a bitwise AND and a popcount over one bit per deployment id (12.5 KB
+at 100k), whatever the size of the match, so a search's total and facets cost a few
+milliseconds whether it matches ten records or all of them (BENCHMARKS.md). The full-text match
+still runs in the database, once per distinct query; its ids become one more bitmap and its
+relevance order is kept for the last TEXT_CACHE queries.
+
+This is derived, per-process state, never a source of truth. Each search first reads the
+catalog version from the database (one row, `catalog_version`, that app/search_index.py moves in
+the same transaction as every change search can see) and rebuilds the bitmaps when it differs
+from the version they were built at. So two app instances never serve different answers for
+longer than the request that overlaps a commit, and nothing here needs to be shared between
+instances (the project rule: the app keeps no state in memory that two instances would need to
+share). A session with uncommitted catalog changes, or one bound to a connection rather than an
+engine, gets None and the caller counts in SQL instead.
+
+Handlers run in a thread pool: builds, the text cache and the sort orders are guarded by a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from app.models import Deployment, DeploymentCapability, DeploymentVendor, Vendor
+from app.search_index import catalog_version, has_uncommitted_catalog_changes
+from app.services.query import ParsedQuery
+from app.services.search_filters import match_subquery
+
+T = TypeVar("T")
+TEXT_CACHE = 64
+# Facet name -> Deployment column, for the facets that are one column of the record.
+COLUMNS = {
+    "country": "country",
+    "status": "status",
+    "oversight": "oversight_status",
+    "verification": "verification",
+}
+_ORDERS: dict[str, tuple[Any, ...]] = {
+    "updated": (col(Deployment.updated_at).desc(), col(Deployment.id).desc()),
+    "title": (col(Deployment.title_sort), col(Deployment.id)),
+}
+
+
+def to_mask(ids: Iterable[int], size: int) -> int:
+    """A bitmap (bit i set for id i) of the ids below size."""
+    buf = bytearray((size >> 3) + 1)
+    for i in ids:
+        if 0 <= i < size:
+            buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
+
+
+def union(masks: Iterable[int]) -> int:
+    result = 0
+    for mask in masks:
+        result |= mask
+    return result
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """What a query's words match: a bitmap, and the matching ids in relevance order."""
+
+    mask: int
+    ranked: array[int]
+
+
+@dataclass
+class Bitmaps:
+    version: int
+    size: int  # one more than the highest published id
+    published: int
+    columns: dict[str, dict[str, int]]
+    vendors: dict[int, int]  # vendor id -> its published records
+    vendor_labels: dict[int, tuple[str, str]]  # vendor id -> (slug, name), every vendor
+    capabilities: dict[str, int]  # capability key -> its published records (direct links)
+    first_year: dict[int, int]
+    ended_year: dict[int, int]
+    has_first_year: int
+    no_ended_year: int
+    orders: dict[str, list[int]] = field(default_factory=dict)
+    texts: OrderedDict[str, TextMatch] = field(default_factory=OrderedDict)
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, session: Session, parsed: ParsedQuery) -> TextMatch:
+        """The published records a query matches; the last TEXT_CACHE queries are kept, since
+        people page, sort and filter the same words."""
+        key = parsed.to_text()
+        with _lock:
+            if key in self.texts:
+                self.texts.move_to_end(key)
+                return self.texts[key]
+        dialect = session.get_bind().dialect.name
+        ranked: array[int] = array("q")
+        mask = self.published
+        if parsed.positive:
+            score = match_subquery(dialect, parsed.positive)
+            rows = list(session.execute(select(score.c.id, score.c.score)).all())
+            rows.sort(key=lambda r: (r[1], -r[0]))  # as ORDER BY score, id DESC
+            ranked = array("q", (r[0] for r in rows))
+            mask &= to_mask(ranked, self.size)
+        if parsed.negative:
+            excluded = match_subquery(dialect, parsed.negative, any_of=True)
+            mask &= ~to_mask(session.execute(select(excluded.c.id)).scalars(), self.size)
+        match = TextMatch(mask=mask, ranked=ranked)
+        with _lock:
+            self.texts[key] = match
+            while len(self.texts) > TEXT_CACHE:
+                self.texts.popitem(last=False)
+        return match
+
+    def order(self, session: Session, sort: str) -> list[int]:
+        """Published ids in the "updated" or "title" order, read once per version."""
+        with _lock:
+            if sort not in self.orders:
+                self.orders[sort] = [
+                    i
+                    for i in session.execute(
+                        select(Deployment.id)
+                        .where(col(Deployment.state) == "published")
+                        .order_by(*_ORDERS[sort])
+                    ).scalars()
+                    if i is not None
+                ]
+            return self.orders[sort]
+
+    def remember(self, key: str, compute: Callable[[], T]) -> T:
+        """compute(), once per catalog version (e.g. the words "did you mean" knows)."""
+        with _lock:
+            if key in self.memo:
+                found: T = self.memo[key]
+                return found
+        value = compute()
+        with _lock:
+            self.memo[key] = value
+        return value
+
+    @classmethod
+    def load(cls, session: Session, version: int) -> Bitmaps:
+        """Every published deployment and link, read in three statements."""
+        rows = session.execute(
+            sa.select(
+                col(Deployment.id),
+                col(Deployment.country),
+                col(Deployment.status),
+                col(Deployment.oversight_status),
+                col(Deployment.verification),
+                col(Deployment.first_year),
+                col(Deployment.ended_year),
+            ).where(col(Deployment.state) == "published")
+        ).all()
+        size = max((r[0] for r in rows), default=0) + 1
+        groups: dict[str, dict[Any, list[int]]] = {
+            name: defaultdict(list) for name in (*COLUMNS, "first", "ended")
+        }
+        published: list[int] = []
+        with_first: list[int] = []
+        without_end: list[int] = []
+        for did, country, status, oversight, verification, first, ended in rows:
+            published.append(did)
+            groups["country"][country].append(did)
+            groups["status"][status].append(did)
+            groups["oversight"][oversight].append(did)
+            groups["verification"][verification].append(did)
+            if first is not None:
+                groups["first"][first].append(did)
+                with_first.append(did)
+            if ended is None:
+                without_end.append(did)
+            else:
+                groups["ended"][ended].append(did)
+        vendors: dict[int, list[int]] = defaultdict(list)
+        for did, vid in session.execute(
+            select(DeploymentVendor.deployment_id, DeploymentVendor.vendor_id)
+        ):
+            vendors[vid].append(did)
+        capabilities: dict[str, list[int]] = defaultdict(list)
+        for did, key in session.execute(
+            select(DeploymentCapability.deployment_id, DeploymentCapability.capability_key)
+        ):
+            capabilities[key].append(did)
+        published_mask = to_mask(published, size)
+        return cls(
+            version=version,
+            size=size,
+            published=published_mask,
+            columns={
+                name: {k: to_mask(v, size) for k, v in groups[name].items()} for name in COLUMNS
+            },
+            # Links of unpublished records are masked out here, once.
+            vendors={k: to_mask(v, size) & published_mask for k, v in vendors.items()},
+            vendor_labels={
+                vid: (slug, name)
+                for vid, slug, name in session.execute(select(Vendor.id, Vendor.slug, Vendor.name))
+                if vid is not None
+            },
+            capabilities={k: to_mask(v, size) & published_mask for k, v in capabilities.items()},
+            first_year={k: to_mask(v, size) for k, v in groups["first"].items()},
+            ended_year={k: to_mask(v, size) for k, v in groups["ended"].items()},
+            has_first_year=to_mask(with_first, size),
+            no_ended_year=to_mask(without_end, size),
+        )
+
+
+_loaded: WeakKeyDictionary[Engine, Bitmaps] = WeakKeyDictionary()
+_lock = threading.RLock()
+
+
+def bitmaps_for(session: Session) -> Bitmaps | None:
+    """The bitmaps at the catalog version this session sees, built if need be; None when the
+    session cannot use them (uncommitted catalog changes, no engine, no version row)."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or has_uncommitted_catalog_changes(session):
+        return None
+    version = catalog_version(session)  # read first: bitmaps are never older than their label
+    if version is None:
+        return None
+    with _lock:  # one build at a time; others wait for it rather than build their own
+        current = _loaded.get(bind)
+        if current is not None and current.version == version:
+            return current
+        built = Bitmaps.load(session, version)
+        if current is None or current.version < version:
+            _loaded[bind] = built  # a session on an older snapshot never replaces newer ones
+        return built
+
+
+def forget(engine: Engine) -> None:
+    """Drop an engine's bitmaps (the next search rebuilds them)."""
+    with _lock:
+        _loaded.pop(engine, None)
