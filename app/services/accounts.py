@@ -79,6 +79,8 @@ def password_problem(password: str) -> str | None:
 
 
 def get_user(*, session: Session, user_id: int) -> User | None:
+    if not 0 < user_id < 2**63:  # SQLite cannot bind a larger integer
+        return None
     return session.get(User, user_id)
 
 

@@ -222,6 +222,8 @@ def submission_status(*, session: Session, receipt_code: str) -> ReceiptStatus |
 
 def published_deployment(*, session: Session, deployment_id: int) -> Deployment | None:
     """The record a correction or new source is about, if it has a public page."""
+    if not 0 < deployment_id < 2**63:  # SQLite cannot bind a larger integer
+        return None
     deployment = session.get(Deployment, deployment_id)
     if deployment is None or deployment.state not in ("published", "archived"):
         return None

@@ -452,11 +452,12 @@ def test_suggest_a_correction_for_a_record(client: TestClient, session: Session)
     assert (saved.kind, saved.target_deployment_id) == ("new_source", record.id)
 
 
-def test_suggest_for_an_unknown_record_is_404(client: TestClient) -> None:
-    assert client.get("/deployments/999999/suggest").status_code == 404
+@pytest.mark.parametrize("number", ["999999", "9" * 25])  # beyond 64 bits SQLite cannot bind
+def test_suggest_for_an_unknown_record_is_404(client: TestClient, number: str) -> None:
+    assert client.get(f"/deployments/{number}/suggest").status_code == 404
     fields = hidden_fields(client)
     response = client.post(
-        "/deployments/999999/suggest", data={**fields, "kind": "correction"},
+        f"/deployments/{number}/suggest", data={**fields, "kind": "correction"},
         files={"image_1": ("", b"", "application/octet-stream")},
     )
     assert response.status_code == 404
