@@ -28,7 +28,8 @@ def counts(
 ) -> tuple[int, int, dict[str, list[FacetValue]]]:
     """The search's total, its bitmap, and its facets (each without its own filter)."""
     bm = bitmaps
-    base = bm.text(session, parsed).mask if parsed.terms else bm.published
+    ranked = params.effective_sort == "relevance"  # the page will need the ranking anyway
+    base = bm.text(session, parsed, ranked=ranked).mask if parsed.terms else bm.published
     if params.year_from is not None:
         later = union(m for y, m in bm.ended_year.items() if y >= params.year_from)
         base &= bm.has_first_year & (bm.no_ended_year | later)
@@ -116,7 +117,7 @@ def page_ids(
         return _newest(mask, bitmaps.size, offset, limit)
     order: Iterable[int]
     if sort == "relevance":
-        order = bitmaps.text(session, parsed).ranked
+        order = bitmaps.text(session, parsed, ranked=True).ranked or ()
     else:
         order = bitmaps.order(session, sort)
     buf = mask.to_bytes((bitmaps.size >> 3) + 1, "little")

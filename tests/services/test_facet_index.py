@@ -235,3 +235,18 @@ def test_the_sql_reference_sees_the_archived_record_gone_too(
     reference = search(session=session, params=params, per_page=100, use_bitmaps=False)
     assert search(session=session, params=params, per_page=100) == reference
     assert record.id not in _ids(reference)
+
+
+def test_one_instance_answering_every_case_in_turn_still_matches_the_sql_path(
+    session: Session, engine: Engine
+) -> None:
+    """The cached text matches and orders are shared between searches (unranked first, then
+    ranked for the same words, other pages, other filters)."""
+    _random_catalog(session)
+    with Session(engine) as reference_session:
+        for case in [*CASES, *reversed(CASES)]:
+            params = SearchParams(**case)  # type: ignore[arg-type]
+            reference = search(
+                session=reference_session, params=params, per_page=7, use_bitmaps=False
+            )
+            assert search(session=session, params=params, per_page=7) == reference, case
