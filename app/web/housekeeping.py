@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from app.services.ratelimit import purge_expired
 
-PURGE_INTERVAL_SECONDS = 300.0
+PURGE_INTERVAL_SECONDS = 60.0
 logger = logging.getLogger(__name__)
 
 
@@ -43,7 +43,8 @@ async def _purge_forever(engine: Engine, interval: float) -> None:
 
 @asynccontextmanager
 async def purging(engine: Engine, interval: float = PURGE_INTERVAL_SECONDS) -> AsyncIterator[None]:
-    """Purge at start-up, then every `interval` seconds until the app stops."""
+    """Purge at start-up, then every `interval` seconds until the app stops, so a bucket
+    outlives its hour by a minute at most."""
     await _purge(engine)
     task = asyncio.create_task(_purge_forever(engine, interval))
     try:
