@@ -23,7 +23,7 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only bounds the work per attempt
 MAX_DISPLAY_NAME = 120
 MAX_EMAIL_LENGTH = 320
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile (64 MiB, t=3, p=4).
 PRODUCTION_HASHER = PasswordHasher()
@@ -85,6 +85,8 @@ def get_user(*, session: Session, user_id: int) -> User | None:
 
 
 def get_user_by_email(*, session: Session, email: str) -> User | None:
+    if "\x00" in email:  # PostgreSQL refuses NUL in text; no stored address holds one
+        return None
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 

@@ -222,6 +222,8 @@ def list_vendors(*, session: Session) -> list[VendorListing]:
 
 
 def get_vendor(*, session: Session, slug: str) -> VendorDetail | None:
+    if "\x00" in slug:  # PostgreSQL refuses NUL in text; no slug holds one
+        return None
     vendor = session.exec(select(Vendor).where(Vendor.slug == slug.lower())).first()
     if vendor is None:
         return None
@@ -244,6 +246,8 @@ def get_country(*, code: str) -> CountryInfo | None:
 
 
 def get_capability(*, session: Session, key: str) -> CapabilityDetail | None:
+    if "\x00" in key:  # PostgreSQL refuses NUL in text; no key holds one
+        return None
     capability = session.get(Capability, key)
     if capability is None:
         return None

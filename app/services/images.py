@@ -186,6 +186,8 @@ def public_evidence_image(*, session: Session, file_name: str) -> EvidenceImage 
 
     Images of submissions still under review are for staff only: a staff route should look the
     row up itself and serve it with `evidence_file`."""
+    if "\x00" in file_name:  # PostgreSQL refuses NUL in text; no file name holds one
+        return None
     return session.exec(
         select(EvidenceImage)
         .join(Deployment, col(Deployment.id) == EvidenceImage.deployment_id)

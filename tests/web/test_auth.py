@@ -255,3 +255,17 @@ def test_signing_in_again_ends_the_session_it_replaces(
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, first_token)
     assert client.get("/test/whoami").json() == {"email": None}
+
+
+def test_an_email_with_a_nul_byte_is_refused_like_a_wrong_one(
+    client: TestClient, session: Session
+) -> None:
+    # PostgreSQL refuses NUL in a text parameter: the lookup must answer, not raise.
+    make_user(session, "nul@example.org")
+    token = form_token(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": "nul\x00@example.org", "password": STAFF_PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 422
+    assert SESSION_COOKIE not in client.cookies

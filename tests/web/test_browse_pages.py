@@ -179,3 +179,9 @@ def test_capability_fragment_and_404(client: TestClient, catalog: None) -> None:
     assert "<html" not in response.text
     assert titles(soup(response.text)) == ["Yerevan cameras"]
     assert client.get("/capabilities/teleportation").status_code == 404
+
+
+def test_a_nul_byte_in_an_address_is_404_not_a_server_error(client: TestClient) -> None:
+    # PostgreSQL refuses NUL in a text parameter; these lookups must not send it one.
+    for path in ("/vendors/a%00b", "/capabilities/cctv%00", "/evidence/a%00.jpg"):
+        assert client.get(path).status_code == 404, path
