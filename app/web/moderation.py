@@ -187,6 +187,8 @@ def submission_image(
 ) -> Response:
     """An evidence image of a submission under review: staff only, never cached."""
     _submission(session, submission_id)
+    if "\x00" in file_name:  # PostgreSQL refuses NUL in text; no stored name holds one
+        raise HTTPException(404, "There is no such image.")
     image = session.exec(
         select(EvidenceImage).where(
             EvidenceImage.submission_id == submission_id, EvidenceImage.file_name == file_name
