@@ -130,8 +130,7 @@ class _RecordLinks:
 
         self.html = record_url(request, settings)
         self.api = template("api_deployment")
-        # The public history address (PRODUCT.md, "Public URLs").
-        self.revisions = template("deployment_by_id") + "/history"
+        self.revisions = template("deployment_history")
         self.bibtex = template("deployment_cite_bibtex")
         self.csl = template("deployment_cite_csl")
 
