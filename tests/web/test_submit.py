@@ -474,31 +474,38 @@ def check(client: TestClient, name: str, data: dict[str, str]) -> Any:
     )
 
 
-def test_inline_check_re_renders_one_field_with_its_error(client: TestClient) -> None:
+def test_inline_check_fills_in_one_fields_message(client: TestClient) -> None:
     page = soup(client.get("/submit").text)
-    title = page.select_one("#started_on")
-    assert title["hx-post"] == "/submit/check" and title["hx-target"] == "#field-started_on"
+    started = page.select_one("#started_on")
+    assert started["hx-post"] == "/submit/check" and started["hx-target"] == "#started_on-error"
+    assert started["hx-swap"] == "outerHTML"
     assert page.select_one("form#submission-form")["hx-params"].startswith("not image_1")
+    # The message is always there to be filled in, and the field always points at it.
+    empty = page.select_one("#field-started_on #started_on-error")
+    assert empty.has_attr("hidden") and empty.get_text() == ""
+    assert "started_on-error" in started["aria-describedby"]
 
     bad = check(client, "started_on", {"started_on": "last year", "title": ""})
     assert bad.status_code == 200
     fragment = soup(bad.text)
     assert fragment.select_one("html") is None and fragment.select_one("form") is None
-    [wrapper] = fragment.select("div.field")
-    assert wrapper["id"] == "field-started_on"
-    assert wrapper.select_one("#started_on")["value"] == "last year"
-    assert wrapper.select_one("#started_on-error") is not None
-    # Only the field being checked shows an error, though the title is empty too.
+    # Only the message comes back: never the control, which the person may be typing in again.
+    [message] = fragment.select("p")
+    assert message["id"] == "started_on-error" and not message.has_attr("hidden")
+    assert "Enter a year" in message.get_text()
+    assert fragment.select("input, textarea, select") == []
+    # Only the field being checked gets a message, though the title is empty too.
     assert fragment.select_one("#title-error") is None
 
     good = soup(check(client, "started_on", {"started_on": "2021-05"}).text)
-    assert good.select_one("#started_on-error") is None
-    assert good.select_one("#started_on")["value"] == "2021-05"
+    [message] = good.select("p")
+    assert message["id"] == "started_on-error"
+    assert message.has_attr("hidden") and message.get_text() == ""
 
 
 def test_inline_check_of_a_source_field_and_of_unknown_names(client: TestClient) -> None:
     bad = soup(check(client, "source_2_url", {"source_2_url": "ftp://x"}).text)
-    assert bad.select_one("#field-source_2_url #source_2_url-error") is not None
+    assert "http://" in bad.select_one("p#source_2_url-error").get_text()
     assert check(client, "csrf_token", {}).status_code == 204
     token = hidden_fields(client)["csrf_token"]
     plain = client.post("/submit/check", data={"title": "x", "csrf_token": token},
