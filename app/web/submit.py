@@ -303,7 +303,7 @@ _TOO_MANY = (
 # --- htmx helpers: inline checks and similar records -------------------------------------------
 
 
-@router.post("/submit/check", name="submit_check", dependencies=[Depends(verify_csrf)])
+@router.post("/submit/check", name="submit_check", dependencies=POST_GUARDS)
 def submit_check(request: Request, form: FormDep, session: SessionDep, htmx: HtmxDep) -> Response:
     """One field, re-rendered with its error (if any) after the person leaves it."""
     name = request.headers.get("HX-Trigger-Name", "")
@@ -326,7 +326,7 @@ def submit_check(request: Request, form: FormDep, session: SessionDep, htmx: Htm
     )
 
 
-@router.post("/submit/similar", name="submit_similar", dependencies=[Depends(verify_csrf)])
+@router.post("/submit/similar", name="submit_similar", dependencies=POST_GUARDS)
 def submit_similar(request: Request, form: FormDep, session: SessionDep, htmx: HtmxDep) -> Response:
     if not htmx.partial:
         return RedirectResponse(path_for(request, "submit"), status_code=303)
@@ -346,7 +346,7 @@ def receipt_page(request: Request, htmx: HtmxDep) -> Response:
     return render(request, "submit/receipt.html", context, htmx=htmx, headers=NO_STORE)
 
 
-@router.post("/receipt", name="receipt_lookup", dependencies=[Depends(verify_csrf)])
+@router.post("/receipt", name="receipt_lookup", dependencies=POST_GUARDS)
 def receipt_lookup(
     request: Request, form: FormDep, session: SessionDep, htmx: HtmxDep
 ) -> Response:
