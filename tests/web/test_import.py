@@ -5,7 +5,7 @@ from __future__ import annotations
 from bs4 import BeautifulSoup
 from factories import make_deployment, make_source
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from import_data import CRAFTED_ATLAS, atlas_file, atlas_row
 from sqlmodel import Session, select
 from staff import form_token, login, make_user
