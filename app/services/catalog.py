@@ -221,6 +221,11 @@ def list_vendors(*, session: Session) -> list[VendorListing]:
     return [VendorListing(vendor=vendor, deployments=n) for vendor, n in rows]
 
 
+def vendor_names(*, session: Session) -> list[str]:
+    """Every vendor's name, A–Z: the choices staff forms offer for a record's vendors."""
+    return list(session.exec(select(Vendor.name).order_by(col(Vendor.name))).all())
+
+
 def get_vendor(*, session: Session, slug: str) -> VendorDetail | None:
     if "\x00" in slug:  # PostgreSQL refuses NUL in text; no slug holds one
         return None

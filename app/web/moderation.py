@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlmodel import Session, col, select
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from app.models import Deployment, EvidenceImage, Submission, SubmissionContact, User, Vendor
+from app.models import Deployment, EvidenceImage, Submission, SubmissionContact, User
 from app.security import verify_csrf
-from app.services import moderation
+from app.services import catalog, moderation
 from app.services.drafts import parse_deployment_form, proposal_form, proposal_note
 from app.services.duplicates import compare, read_proposal, record_values
 from app.services.images import evidence_file
@@ -166,7 +166,7 @@ def _review(
         "errors": errors or {},
         "message": message,
         "reject_note": reject_note,
-        "vendor_names": session.exec(select(Vendor.name).order_by(col(Vendor.name))).all(),
+        "vendor_names": catalog.vendor_names(session=session),
         **LABELS,
     }
     return render(request, "moderation/review.html", context, htmx=htmx,

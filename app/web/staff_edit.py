@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
-from app.models import Deployment, DeploymentSource, OversightEvent, Source, Vendor
+from app.models import Deployment, DeploymentSource, OversightEvent, Source
 from app.security import verify_csrf
-from app.services import editing, source_edits
+from app.services import catalog, editing, source_edits
 from app.services.catalog import get_deployment_detail
 from app.services.drafts import parse_deployment_form, parse_event_form, parse_source_form
 from app.services.revisions import latest_revision, public_deployment
@@ -82,7 +82,7 @@ def _edit_page(
         "summary": summary,
         "base_revision": base_revision if base_revision is not None
         else (latest.number if latest else 0),
-        "vendor_names": session.exec(select(Vendor.name).order_by(col(Vendor.name))).all(),
+        "vendor_names": catalog.vendor_names(session=session),
     }
     return render(request, "staff/edit_deployment.html", context, htmx=htmx,
                   status_code=status_code, headers=NO_STORE)
