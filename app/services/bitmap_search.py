@@ -28,8 +28,7 @@ def counts(
 ) -> tuple[int, int, dict[str, list[FacetValue]]]:
     """The search's total, its bitmap, and its facets (each without its own filter)."""
     bm = bitmaps
-    ranked = params.effective_sort == "relevance"  # the page will need the ranking anyway
-    base = bm.text(session, parsed, ranked=ranked).mask if parsed.terms else bm.published
+    base = bm.text(session, parsed).mask if parsed.terms else bm.published
     if params.year_from is not None:
         later = union(m for y, m in bm.ended_year.items() if y >= params.year_from)
         base &= bm.has_first_year & (bm.no_ended_year | later)
@@ -108,11 +107,10 @@ def page_ids(
     offset: int,
     limit: int,
 ) -> list[int]:
-    """One page of a search's ids in its sort order, as order_by_sort would list them."""
+    """One page of a search's ids in its sort order (from search_filters.resolve_sort), as
+    order_by_sort would list them."""
     if not mask:
         return []
-    if sort == "relevance" and not parsed.positive:
-        sort = "newest"  # nothing to rank by, as order_by_sort does
     if sort == "newest":
         return _newest(mask, bitmaps.size, offset, limit)
     order: Iterable[int]

@@ -34,7 +34,13 @@ from app.models import (
 )
 from app.services.catalog import PUBLIC_STATES
 from app.services.query import parse_query
-from app.services.search_filters import build_conditions, order_by_sort, vendor_ids_for
+from app.services.search_filters import (
+    build_conditions,
+    count_word_matches,
+    order_by_sort,
+    resolve_sort,
+    vendor_ids_for,
+)
 from app.services.search_params import SearchParams
 
 BATCH = 1000
@@ -112,10 +118,12 @@ def matching_statement(*, session: Session, params: SearchParams) -> Select[Any]
     errors: dict[str, str] = {}
     vendor_ids = vendor_ids_for(session, params.vendor, errors)
     conditions = build_conditions(session, params, parsed, vendor_ids)
+    # The search page's order, broad words included (newest first beyond RANK_LIMIT matches).
+    sort, _note = resolve_sort(params, parsed, lambda: count_word_matches(session, conditions))
     # Ranked by relevance, the join to the scored matches does the full-text filtering.
-    joined = params.effective_sort == "relevance" and conditions.score is not None
+    joined = sort == "relevance" and conditions.score is not None
     stmt: Select[Any] = sa_select(*_FIELD_COLUMNS).where(*conditions.all(matched=not joined))
-    return order_by_sort(stmt, params, conditions)
+    return order_by_sort(stmt, sort, conditions)
 
 
 def public_statement() -> Select[Any]:

@@ -28,7 +28,14 @@ from app.search_index import country_name
 from app.services import bitmap_search, facet_index
 from app.services.facets import FacetValue, facet_counts
 from app.services.query import ParsedQuery, Term, parse_query
-from app.services.search_filters import Conditions, build_conditions, order_by_sort, vendor_ids_for
+from app.services.search_filters import (
+    Conditions,
+    build_conditions,
+    count_word_matches,
+    order_by_sort,
+    resolve_sort,
+    vendor_ids_for,
+)
 from app.services.search_params import FACETS, LABELS, SORTS, SearchParams, parse_params
 from app.text import tokens
 
@@ -57,6 +64,7 @@ class DeploymentCard:
 @dataclass(frozen=True)
 class SearchResult:
     params: SearchParams
+    sort: str  # the order the results are in (search_filters.resolve_sort)
     total: int
     page: int
     pages: int
@@ -85,14 +93,19 @@ def search(
         params = replace(params, vendor=tuple(s for s in params.vendor if s in vendor_ids))
     conditions = build_conditions(session, params, parsed, vendor_ids)
     bitmaps = facet_index.bitmaps_for(session) if use_bitmaps else None
+    sort = params.effective_sort
     try:
+        sort, note = resolve_sort(
+            params, parsed, lambda: _word_matches(session, parsed, conditions, bitmaps)
+        )
+        if note:
+            notes.append(note)
         ids: list[int] | None = None
         if bitmaps is not None:
             total, matched, facets = bitmap_search.counts(
                 session, bitmaps, params, parsed, vendor_ids, with_facets=with_facets
             )
             offset = (params.page - 1) * per_page
-            sort = params.effective_sort
             ids = bitmap_search.page_ids(session, bitmaps, parsed, matched, sort, offset, per_page)
         else:
             total = session.execute(
@@ -103,7 +116,7 @@ def search(
         if params.page > pages and total:
             plural = "s" if pages > 1 else ""
             notes.append(f"This search has {pages} page{plural}; page {params.page} is empty.")
-        cards = _cards(session, params, conditions, per_page, ids)
+        cards = _cards(session, params, sort, conditions, per_page, ids)
     except DBAPIError:
         # Defence in depth: terms are compiled from letters and digits only, but whatever the
         # database refuses must still give the person an answer, not an error page.
@@ -113,6 +126,7 @@ def search(
     suggestion = _suggest(session, parsed, bitmaps) if total == 0 and parsed.positive else None
     return SearchResult(
         params=params,
+        sort=sort,
         total=total,
         page=params.page,
         pages=pages,
@@ -125,9 +139,21 @@ def search(
     )
 
 
+def _word_matches(
+    session: Session,
+    parsed: ParsedQuery,
+    conditions: Conditions,
+    bitmaps: facet_index.Bitmaps | None,
+) -> int:
+    if bitmaps is not None:
+        return bitmaps.text(session, parsed).matched
+    return count_word_matches(session, conditions)
+
+
 def _cards(
     session: Session,
     params: SearchParams,
+    sort: str,
     conditions: Conditions,
     per_page: int,
     page_ids: list[int] | None,
@@ -138,9 +164,9 @@ def _cards(
         deployments = [by_id[i] for i in page_ids if i in by_id]
     else:
         # Ranked by relevance, the join to the scored matches does the full-text filtering.
-        joined = params.effective_sort == "relevance" and conditions.score is not None
+        joined = sort == "relevance" and conditions.score is not None
         stmt: Select[Any] = select(Deployment).where(*conditions.all(matched=not joined))
-        stmt = order_by_sort(stmt, params, conditions)
+        stmt = order_by_sort(stmt, sort, conditions)
         stmt = stmt.limit(per_page).offset((params.page - 1) * per_page)
         deployments = list(session.execute(stmt).scalars())
     ids = [d.id for d in deployments if d.id is not None]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, or_, text
+from sqlalchemy import ColumnElement, Select, Text, cast, func, literal_column, or_, text
 from sqlmodel import Session, col, select
 
 from app import vocab
@@ -14,6 +14,53 @@ from app.models import Deployment, DeploymentCapability, DeploymentVendor, Vendo
 from app.search_index import SQLITE_WEIGHTS
 from app.services.query import ParsedQuery, Term, fts5_expression, tsquery_expression
 from app.services.search_params import SearchParams
+
+# Ranking by relevance scores every record the words match (bm25 in FTS5, ts_rank_cd in
+# PostgreSQL): ~1 µs a match, with no way to stop early. Words that match more records than
+# this are listed newest first instead, with a note saying so (BENCHMARKS.md, "Broad words").
+RANK_LIMIT = 10_000
+
+
+def broad_words_note(matched: int) -> str:
+    return (
+        f"These words are in {matched:,} records, too many to rank by relevance, so the "
+        f"results are listed newest first. Add words or use a “phrase” to rank them "
+        f"(up to {RANK_LIMIT:,} records can be ranked)."
+    )
+
+
+def resolve_sort(
+    params: SearchParams, parsed: ParsedQuery, word_matches: Callable[[], int]
+) -> tuple[str, str | None]:
+    """The order a search is listed in, and a note when it is not the one asked for.
+
+    Relevance needs words to rank by (without, newest first) and at most RANK_LIMIT published
+    records matching them; word_matches() counts those, and is only called for relevance."""
+    sort = params.effective_sort
+    if sort != "relevance":
+        return sort, None
+    if not parsed.positive:
+        return "newest", None
+    matched = word_matches()
+    if matched > RANK_LIMIT:
+        return "newest", broad_words_note(matched)
+    return "relevance", None
+
+
+def count_word_matches(session: Session, conditions: Conditions) -> int:
+    """Published records the query's positive words match, counted in SQL (the bitmaps'
+    TextMatch.matched is the fast path for the same number)."""
+    if conditions.score is None:
+        return 0
+    stmt = (
+        select(func.count())
+        .select_from(Deployment)
+        .where(
+            col(Deployment.state) == "published",
+            col(Deployment.id).in_(select(conditions.score.c.id)),
+        )
+    )
+    return int(session.execute(stmt).scalar_one())
 
 
 def vendor_ids_for(
@@ -121,8 +168,26 @@ def match_subquery(dialect: str, terms: tuple[Term, ...], *, any_of: bool = Fals
     )
 
 
-def order_by_sort(stmt: Select[Any], params: SearchParams, conditions: Conditions) -> Select[Any]:
-    sort = params.effective_sort
+def match_id_list(
+    dialect: str, terms: tuple[Term, ...], *, any_of: bool = False, ranked: bool = False
+) -> Select[Any]:
+    """One row holding the ids the terms match as one comma-separated string, best first when
+    ranked (ties: newest first, as order_by_sort). One string is built in the database: handing
+    tens of thousands of rows to Python one by one costs several times more."""
+    score = match_subquery(dialect, terms, any_of=any_of)
+    if dialect == "sqlite":
+        if not ranked:
+            return select(func.group_concat(score.c.id))
+        # SQLite before 3.44 has no ORDER BY inside an aggregate, but it never flattens an
+        # ordered subquery into an aggregate query, so group_concat sees the rows in order.
+        ordered = select(score.c.id).order_by(score.c.score, score.c.id.desc()).subquery()
+        return select(func.group_concat(ordered.c.id))
+    ids = func.string_agg(cast(score.c.id, Text), ",")
+    return select(ids.aggregate_order_by(score.c.score, score.c.id.desc()) if ranked else ids)
+
+
+def order_by_sort(stmt: Select[Any], sort: str, conditions: Conditions) -> Select[Any]:
+    """Order by a sort that resolve_sort() gave."""
     if sort == "relevance" and conditions.score is not None:
         stmt = stmt.join(conditions.score, conditions.score.c.id == Deployment.id)
         return stmt.order_by(conditions.score.c.score, col(Deployment.id).desc())

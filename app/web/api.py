@@ -37,6 +37,7 @@ from app.models.public import (
 from app.services import catalog, directory
 from app.services.exports import ExportRecord, records_by_id
 from app.services.search import SORTS, SearchParams, parse_params, search
+from app.services.search_filters import RANK_LIMIT
 from app.services.search_params import MAX_PAGE
 from app.web.deps import SessionDep, SettingsDep
 from app.web.links import absolute_for, record_url
@@ -214,7 +215,12 @@ def list_deployments(
         int | None, Query(ge=1900, le=2100, description="Begun in or before this year.")
     ] = None,
     sort: Annotated[
-        SortKey | None, Query(description="Default: relevance with words, else newest.")
+        SortKey | None,
+        Query(
+            description="Default: relevance with words, else newest. Words found in more than "
+            f"{RANK_LIMIT:,} records are listed newest first (see `notes`); `query.sort` "
+            "says the order given."
+        ),
     ] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
@@ -235,7 +241,7 @@ def list_deployments(
         page=result.page,
         pages=result.pages,
         per_page=per_page,
-        query=_query_dict(result.params),
+        query=_query_dict(result.params, result.sort),
         notes=result.notes,
         suggestion=result.suggestion,
         links=_page_links(request, settings, "api_deployments", items, result.page, result.pages),
@@ -244,7 +250,7 @@ def list_deployments(
     return _json(page_body)
 
 
-def _query_dict(params: SearchParams) -> dict[str, str | list[str]]:
+def _query_dict(params: SearchParams, sort: str) -> dict[str, str | list[str]]:
     query: dict[str, str | list[str]] = {}
     for name, value in params.query_items(page=1):
         if name in ("q", "year_from", "year_to", "sort"):
@@ -253,7 +259,7 @@ def _query_dict(params: SearchParams) -> dict[str, str | list[str]]:
             current = query.setdefault(name, [])
             assert isinstance(current, list)
             current.append(value)
-    query["sort"] = params.effective_sort
+    query["sort"] = sort  # the order the items are in
     return query
 
 

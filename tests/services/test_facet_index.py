@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from app import search_index
 from app.db import create_db_engine
 from app.models import Deployment, DeploymentCapability, DeploymentVendor
-from app.services import facet_index
+from app.services import facet_index, search_filters
 from app.services.search import SearchParams, SearchResult, search
 from tests.factories import make_deployment, make_vendor
 
@@ -250,3 +250,23 @@ def test_one_instance_answering_every_case_in_turn_still_matches_the_sql_path(
                 session=reference_session, params=params, per_page=7, use_bitmaps=False
             )
             assert search(session=session, params=params, per_page=7) == reference, case
+
+
+def test_words_too_broad_to_rank_give_the_answers_of_the_sql_path(
+    session: Session, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a limit low enough that most word searches are listed newest first (and a few
+    are still ranked), both paths take the same decision and list the same pages."""
+    monkeypatch.setattr(search_filters, "RANK_LIMIT", 5)
+    _random_catalog(session)
+    sorts: set[str] = set()
+    with Session(engine) as reference_session:
+        for case in CASES:
+            params = SearchParams(**case)  # type: ignore[arg-type]
+            reference = search(
+                session=reference_session, params=params, per_page=7, use_bitmaps=False
+            )
+            assert search(session=session, params=params, per_page=7) == reference, case
+            if params.q:
+                sorts.add(reference.sort)
+    assert {"newest", "relevance"} <= sorts
