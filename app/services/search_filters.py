@@ -175,15 +175,22 @@ def match_id_list(
     ranked (ties: newest first, as order_by_sort). One string is built in the database: handing
     tens of thousands of rows to Python one by one costs several times more."""
     score = match_subquery(dialect, terms, any_of=any_of)
+    if not ranked:
+        return select(id_string(dialect, score.c.id))
     if dialect == "sqlite":
-        if not ranked:
-            return select(func.group_concat(score.c.id))
         # SQLite before 3.44 has no ORDER BY inside an aggregate, but it never flattens an
         # ordered subquery into an aggregate query, so group_concat sees the rows in order.
         ordered = select(score.c.id).order_by(score.c.score, score.c.id.desc()).subquery()
-        return select(func.group_concat(ordered.c.id))
+        return select(id_string(dialect, ordered.c.id))
     ids = func.string_agg(cast(score.c.id, Text), ",")
-    return select(ids.aggregate_order_by(score.c.score, score.c.id.desc()) if ranked else ids)
+    return select(ids.aggregate_order_by(score.c.score, score.c.id.desc()))
+
+
+def id_string(dialect: str, ids: Any) -> Any:
+    """An aggregate of integer ids as one comma-separated string."""
+    if dialect == "sqlite":
+        return func.group_concat(ids)
+    return func.string_agg(cast(ids, Text), ",")
 
 
 def order_by_sort(stmt: Select[Any], sort: str, conditions: Conditions) -> Select[Any]:
