@@ -23,9 +23,9 @@ RANK_LIMIT = 10_000
 
 def broad_words_note(matched: int) -> str:
     return (
-        f"These words are in {matched:,} records, too many to rank by relevance, so the "
-        f"results are listed newest first. Add words or use a “phrase” to rank them "
-        f"(up to {RANK_LIMIT:,} records can be ranked)."
+        f"Your words match {matched:,} records, too many to rank by relevance, so these are "
+        f"listed newest first. With more words or a “phrase” ({RANK_LIMIT:,} matches or "
+        "fewer) they are ranked."
     )
 
 
