@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import search_index
 from app.config import Settings, get_settings
@@ -47,6 +48,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = db_engine
     app.add_middleware(OpenDataCorsMiddleware)  # inside, so its answers get the headers too
     app.add_middleware(SecurityHeadersMiddleware)
+    if settings.trusted_proxies:
+        # Outermost: everything inside sees the visitor's address and scheme. Uvicorn's own
+        # middleware takes the rightmost address in X-Forwarded-For that is not a trusted
+        # proxy, so a visitor cannot choose their own address by sending the header.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (pages.router, catalog.router, browse.router, overview.router, submit.router):
         app.include_router(router)

@@ -67,7 +67,10 @@ def _demo_counts(url: str) -> tuple[int, int]:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["serve"], ["db"], ["db", "upgrade"], ["db", "current"], ["demo"], ["demo", "load"]],
+    [
+        [], ["serve"], ["db"], ["db", "upgrade"], ["db", "current"], ["demo"], ["demo", "load"],
+        ["user", "add"], ["import"], ["export"], ["backup"],
+    ],
     ids=lambda command: " ".join(command) or "safecity",
 )
 def test_every_command_has_help(command: list[str]) -> None:
@@ -170,6 +173,9 @@ def test_a_data_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> Non
 def test_an_invalid_setting_is_one_line(tmp_path: Path) -> None:
     result = safecity("db", "current", cwd=tmp_path, env={"SAFECITY_PAGE_SIZE": "many"})
     assert "SAFECITY_PAGE_SIZE" in assert_one_line_error(result)
+    proxies = {"SAFECITY_TRUSTED_PROXIES": "10.0.0.0/8, the-proxy"}
+    line = assert_one_line_error(safecity("db", "current", cwd=tmp_path, env=proxies))
+    assert "SAFECITY_TRUSTED_PROXIES" in line and "'the-proxy' is not an IP address" in line
 
 
 def test_a_usage_error_is_one_line(tmp_path: Path) -> None:

@@ -346,6 +346,43 @@ def test_rate_limit_per_client_address(
     assert len(submissions(session)) == 3
 
 
+def test_behind_a_trusted_proxy_each_forwarded_visitor_has_their_own_limit(
+    settings: Settings, engine: Engine, session: Session
+) -> None:
+    app = limited_app(
+        settings.model_copy(update={"trusted_proxies": "10.0.0.0/8"}),
+        engine,
+        submissions_per_hour_per_client=2,
+    )
+
+    def via_proxy(visitor: str) -> TestClient:
+        return TestClient(app, client=("10.0.0.2", 1), headers={"X-Forwarded-For": visitor})
+
+    with via_proxy("203.0.113.1") as first, via_proxy("203.0.113.2") as second:
+        assert [post(first, VALID).status_code for _ in range(3)] == [200, 200, 429]
+        assert post(second, VALID).status_code == 200
+    # Someone who is not the proxy cannot pick an address by sending the header.
+    statuses = []
+    for n in range(3):
+        forged = {"X-Forwarded-For": f"198.51.100.{n}"}
+        with TestClient(app, client=("192.0.2.7", 1), headers=forged) as direct:
+            statuses.append(post(direct, VALID).status_code)
+    assert statuses == [200, 200, 429]
+    assert len(submissions(session)) == 5
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(
+    settings: Settings, engine: Engine, session: Session
+) -> None:
+    app = limited_app(settings, engine, submissions_per_hour_per_client=2)
+    statuses = []
+    for n in range(3):
+        forged = {"X-Forwarded-For": f"198.51.100.{n}"}
+        with TestClient(app, client=("10.0.0.2", 1), headers=forged) as proxy:
+            statuses.append(post(proxy, VALID).status_code)
+    assert statuses == [200, 200, 429]
+
+
 def test_global_cap_on_new_submissions(
     settings: Settings, engine: Engine, session: Session
 ) -> None:
