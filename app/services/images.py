@@ -184,12 +184,36 @@ def store_evidence_image(
 def public_evidence_image(*, session: Session, file_name: str) -> EvidenceImage | None:
     """The image with this name if it belongs to a published deployment, else None.
 
-    Images of submissions still under review are for staff only: a staff route should look the
-    row up itself and serve it with `evidence_file`."""
+    Images of submissions still under review are for staff only: staff routes use
+    `submission_images` and `submission_image_named`."""
     if "\x00" in file_name:  # PostgreSQL refuses NUL in text; no file name holds one
         return None
     return session.exec(
         select(EvidenceImage)
         .join(Deployment, col(Deployment.id) == EvidenceImage.deployment_id)
         .where(EvidenceImage.file_name == file_name, Deployment.state == "published")
+    ).first()
+
+
+def submission_images(*, session: Session, submission_id: int) -> list[EvidenceImage]:
+    """A submission's images, in the order they were sent (staff only)."""
+    return list(
+        session.exec(
+            select(EvidenceImage)
+            .where(EvidenceImage.submission_id == submission_id)
+            .order_by(col(EvidenceImage.id))
+        ).all()
+    )
+
+
+def submission_image_named(
+    *, session: Session, submission_id: int, file_name: str
+) -> EvidenceImage | None:
+    """One image of a submission by its file name, or None (staff only)."""
+    if "\x00" in file_name:  # PostgreSQL refuses NUL in text; no file name holds one
+        return None
+    return session.exec(
+        select(EvidenceImage).where(
+            EvidenceImage.submission_id == submission_id, EvidenceImage.file_name == file_name
+        )
     ).first()

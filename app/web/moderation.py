@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from app.models import Deployment, EvidenceImage, Submission, SubmissionContact, User
+from app.models import Deployment, Submission, SubmissionContact, User
 from app.security import verify_csrf
 from app.services import catalog, moderation
 from app.services.drafts import parse_deployment_form, proposal_form, proposal_note
 from app.services.duplicates import compare, read_proposal, record_values
-from app.services.images import evidence_file
+from app.services.images import evidence_file, submission_image_named, submission_images
 from app.web.deps import HtmxDep, SessionDep, SettingsDep, StaffDep
 from app.web.staff_forms import form_state
 from app.web.templating import path_for, render, with_query
@@ -136,10 +136,7 @@ def _review(
         if submission.target_deployment_id else None
     )
     contact = session.get(SubmissionContact, submission.id)
-    images = session.exec(
-        select(EvidenceImage).where(EvidenceImage.submission_id == submission.id)
-        .order_by(col(EvidenceImage.id))
-    ).all()
+    images = submission_images(session=session, submission_id=submission.id or 0)
     is_open = submission.state in moderation.OPEN_STATES
     holder = (
         session.get(User, submission.claimed_by_id) if submission.claimed_by_id else None
@@ -187,13 +184,9 @@ def submission_image(
 ) -> Response:
     """An evidence image of a submission under review: staff only, never cached."""
     _submission(session, submission_id)
-    if "\x00" in file_name:  # PostgreSQL refuses NUL in text; no stored name holds one
-        raise HTTPException(404, "There is no such image.")
-    image = session.exec(
-        select(EvidenceImage).where(
-            EvidenceImage.submission_id == submission_id, EvidenceImage.file_name == file_name
-        )
-    ).first()
+    image = submission_image_named(
+        session=session, submission_id=submission_id, file_name=file_name
+    )
     path = evidence_file(data_dir=settings.data_dir, image=image) if image else None
     if image is None or path is None or not path.is_file():
         raise HTTPException(404, "There is no such image.")
