@@ -69,7 +69,8 @@ class SearchResult:
     page: int
     pages: int
     per_page: int
-    cards: list[DeploymentCard]
+    ids: list[int]  # the page's records, in order
+    cards: list[DeploymentCard]  # the same, for the search page (empty with with_cards=False)
     facets: dict[str, list[FacetValue]]
     notes: list[str]
     suggestion: str | None
@@ -82,9 +83,11 @@ def search(
     params: SearchParams,
     per_page: int = 20,
     with_facets: bool = True,
+    with_cards: bool = True,
     use_bitmaps: bool = True,
 ) -> SearchResult:
-    """One page of a search. use_bitmaps=False counts in SQL only (the reference path)."""
+    """One page of a search. use_bitmaps=False counts in SQL only (the reference path);
+    with_cards=False gives the page's ids only (the API loads its own shape of record)."""
     parsed = parse_query(params.q)
     notes = list(parsed.notes)
     errors: dict[str, str] = {}
@@ -100,29 +103,29 @@ def search(
         )
         if note:
             notes.append(note)
-        ids: list[int] | None = None
+        offset = (params.page - 1) * per_page
         if bitmaps is not None:
             total, matched, facets = bitmap_search.counts(
                 session, bitmaps, params, parsed, vendor_ids, with_facets=with_facets
             )
-            offset = (params.page - 1) * per_page
             ids = bitmap_search.page_ids(session, bitmaps, parsed, matched, sort, offset, per_page)
         else:
             total = session.execute(
                 select(func.count()).select_from(Deployment).where(*conditions.all())
             ).scalar_one()
             facets = facet_counts(session, params, conditions) if with_facets else {}
+            ids = _page_ids(session, sort, conditions, offset, per_page)
         pages = max(1, math.ceil(total / per_page))
         if params.page > pages and total:
             plural = "s" if pages > 1 else ""
             notes.append(f"This search has {pages} page{plural}; page {params.page} is empty.")
-        cards = _cards(session, params, sort, conditions, per_page, ids)
+        cards = _cards(session, ids) if with_cards else []
     except DBAPIError:
         # Defence in depth: terms are compiled from letters and digits only, but whatever the
         # database refuses must still give the person an answer, not an error page.
         session.rollback()
         notes.append("This search could not be run; try simpler words.")
-        total, pages, cards, facets = 0, 1, [], {}
+        total, pages, ids, cards, facets = 0, 1, [], [], {}
     suggestion = _suggest(session, parsed, bitmaps) if total == 0 and parsed.positive else None
     return SearchResult(
         params=params,
@@ -131,6 +134,7 @@ def search(
         page=params.page,
         pages=pages,
         per_page=per_page,
+        ids=ids,
         cards=cards,
         facets=facets,
         notes=notes,
@@ -150,25 +154,21 @@ def _word_matches(
     return count_word_matches(session, conditions)
 
 
-def _cards(
-    session: Session,
-    params: SearchParams,
-    sort: str,
-    conditions: Conditions,
-    per_page: int,
-    page_ids: list[int] | None,
-) -> list[DeploymentCard]:
-    if page_ids is not None:  # the page's ids, in order, from the bitmaps
-        rows = session.execute(select(Deployment).where(col(Deployment.id).in_(page_ids)))
-        by_id = {d.id: d for d in rows.scalars()}
-        deployments = [by_id[i] for i in page_ids if i in by_id]
-    else:
-        # Ranked by relevance, the join to the scored matches does the full-text filtering.
-        joined = sort == "relevance" and conditions.score is not None
-        stmt: Select[Any] = select(Deployment).where(*conditions.all(matched=not joined))
-        stmt = order_by_sort(stmt, sort, conditions)
-        stmt = stmt.limit(per_page).offset((params.page - 1) * per_page)
-        deployments = list(session.execute(stmt).scalars())
+def _page_ids(
+    session: Session, sort: str, conditions: Conditions, offset: int, limit: int
+) -> list[int]:
+    """One page of ids in SQL (the reference path; bitmap_search.page_ids is the fast one)."""
+    # Ranked by relevance, the join to the scored matches does the full-text filtering.
+    joined = sort == "relevance" and conditions.score is not None
+    stmt: Select[Any] = select(Deployment.id).where(*conditions.all(matched=not joined))
+    stmt = order_by_sort(stmt, sort, conditions).limit(limit).offset(offset)
+    return [i for i in session.execute(stmt).scalars() if i is not None]
+
+
+def _cards(session: Session, page_ids: list[int]) -> list[DeploymentCard]:
+    rows = session.execute(select(Deployment).where(col(Deployment.id).in_(page_ids)))
+    by_id = {d.id: d for d in rows.scalars()}
+    deployments = [by_id[i] for i in page_ids if i in by_id]
     ids = [d.id for d in deployments if d.id is not None]
     vendors = _names_by_deployment(
         session,

@@ -227,11 +227,13 @@ def list_deployments(
 ) -> DeploymentPage | Response:
     """Search published deployments with the search page's filters, sorting and query language."""
     params, errors = parse_params(request.query_params.multi_items())
-    result = search(session=session, params=params, per_page=per_page, with_facets=False)
+    result = search(
+        session=session, params=params, per_page=per_page, with_facets=False, with_cards=False
+    )
     errors |= result.errors
     if errors:
         return search_problem(request, errors)
-    records = records_by_id(session=session, ids=[card.id for card in result.cards])
+    records = records_by_id(session=session, ids=result.ids)
     items = result.params.query_items(page=1)
     if per_page != 20:
         items.append(("per_page", str(per_page)))
