@@ -6,7 +6,7 @@ per batch, so a response or an archive member can be written while the query sti
 CSV rules (also in the data dictionary, which is built from COLUMNS):
 - UTF-8, a header row, CRLF line ends, one row per deployment.
 - Several values in one cell are joined with "; "; a value's own ";" is written "\\;" and its
-  own backslash "\\\\", so split_values() gives back exactly the values.
+  own backslash "\\\\", so split_values() gives back exactly the values (cell_values.py).
 - Formula injection: a text cell that starts with = + - @, a tab or a carriage return (after any
   apostrophes) gets one apostrophe in front. To read a cell back, remove one leading apostrophe
   when the cell is apostrophes followed by one of those characters (restore_cell()). Numeric
@@ -25,12 +25,12 @@ from functools import lru_cache
 from typing import Any
 
 from app.search_index import country_name
+from app.services.cell_values import join_values
 from app.services.exports import ExportRecord
 
 LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 ATTRIBUTION = "Safe City Watch"
-MULTI_SEPARATOR = "; "
 # Builds a record's public URL from its id and slug (the web layer or the CLI supplies it).
 RecordUrl = Callable[[int, str], str]
 
@@ -106,40 +106,6 @@ def neutralise(cell: str) -> str:
 def restore_cell(cell: str) -> str:
     """The inverse of neutralise(), for importers."""
     return cell[1:] if _NEUTRALISED.match(cell) else cell
-
-
-def _escape(value: str) -> str:
-    if ";" not in value and "\\" not in value:
-        return value
-    return value.replace("\\", "\\\\").replace(";", "\\;")
-
-
-def join_values(values: Iterable[str]) -> str:
-    return MULTI_SEPARATOR.join(_escape(v) for v in values)
-
-
-def split_values(cell: str) -> list[str]:
-    """The values join_values() joined; an empty cell is no value."""
-    if cell == "":
-        return []
-    values: list[str] = []
-    current: list[str] = []
-    i = 0
-    while i < len(cell):
-        char = cell[i]
-        if char == "\\" and i + 1 < len(cell):
-            current.append(cell[i + 1])
-            i += 2
-            continue
-        if char == ";":
-            values.append("".join(current))
-            current = []
-            i += 2 if cell[i + 1 : i + 2] == " " else 1
-            continue
-        current.append(char)
-        i += 1
-    values.append("".join(current))
-    return values
 
 
 def _text(value: Any) -> str:

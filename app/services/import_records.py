@@ -22,6 +22,7 @@ from typing import Any, Literal
 import pycountry
 
 from app import vocab
+from app.services.cell_values import split_values
 from app.services.drafts import (
     TEXT_FIELDS,
     OperatorDraft,
@@ -31,7 +32,7 @@ from app.services.drafts import (
     http_url,
     partial_date,
 )
-from app.services.export_formats import restore_cell, split_values
+from app.services.export_formats import restore_cell
 from app.text import slugify
 
 LINK_LISTS: tuple[str, ...] = ("vendors", "operators", "capabilities", "sources")

@@ -37,7 +37,8 @@ from app.models import (
 from app.services import export_formats, exports, import_files
 from app.services.archive import record_url_for
 from app.services.atlas import ATLAS_COLUMNS
-from app.services.export_formats import HEADER, join_values
+from app.services.cell_values import join_values
+from app.services.export_formats import HEADER
 from app.services.import_files import ImportFileError, read_import
 from app.services.imports import ImportPlan, apply_import, plan_import
 

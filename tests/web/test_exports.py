@@ -16,7 +16,8 @@ from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
 
 from app.models import Deployment
-from app.services.export_formats import HEADER, csv_line, csv_row, restore_cell, split_values
+from app.services.cell_values import split_values
+from app.services.export_formats import HEADER, csv_line, csv_row, restore_cell
 from app.services.exports import FIELD_NAMES, ExportRecord, iter_matching
 from app.services.search import SearchParams
 
