@@ -25,6 +25,7 @@ from app.models import Deployment, Revision
 from app.services import export_formats as formats
 from app.services.catalog import PUBLIC_STATES
 from app.services.exports import ExportRecord, iter_records, public_statement
+from app.services.flat_rows import FlatRow, iter_flat
 
 ARCHIVE_PREFIX = "safecity-watch-data"
 MAX_AGE = timedelta(days=1)
@@ -66,8 +67,8 @@ def record_url_for(origin: str) -> formats.RecordUrl:
     return url
 
 
-def _public(session: Session, *, full: bool = True) -> Iterator[list[ExportRecord]]:
-    return iter_records(session=session, stmt=public_statement(), full=full)
+def _public(session: Session) -> Iterator[list[ExportRecord]]:
+    return iter_records(session=session, stmt=public_statement(), full=True)
 
 
 def write_archive(
@@ -78,7 +79,7 @@ def write_archive(
     meta = formats.metadata(query={}, search_url=search_url, generated_at=generated_at)
     counted: list[int] = []
 
-    def counting(batches: Iterable[list[ExportRecord]]) -> Iterator[list[ExportRecord]]:
+    def counting(batches: Iterable[list[FlatRow]]) -> Iterator[list[FlatRow]]:
         total = 0
         for batch in batches:
             total += len(batch)
@@ -92,7 +93,10 @@ def write_archive(
             members = (
                 (
                     "deployments.csv",
-                    formats.csv_chunks(counting(_public(session, full=False)), record_url),
+                    formats.csv_chunks(
+                        counting(iter_flat(session=session, stmt=public_statement())),
+                        record_url,
+                    ),
                 ),
                 ("deployments.json", formats.json_chunks(_public(session), record_url, meta)),
                 ("deployments.geojson", formats.geojson_chunks(_public(session), record_url, meta)),

@@ -6,7 +6,7 @@ so split_values() gives back exactly the values join_values() joined.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 MULTI_SEPARATOR = "; "
 
@@ -17,8 +17,12 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace(";", "\\;")
 
 
-def join_values(values: Iterable[str]) -> str:
-    return MULTI_SEPARATOR.join(_escape(v) for v in values)
+def join_values(values: Sequence[str]) -> str:
+    joined = MULTI_SEPARATOR.join(values)
+    # Most cells need no escaping: no backslash, and no ";" but the separators'.
+    if "\\" in joined or joined.count(";") >= len(values) > 0:
+        return MULTI_SEPARATOR.join(_escape(v) for v in values)
+    return joined
 
 
 def split_values(cell: str) -> list[str]:

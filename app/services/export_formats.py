@@ -1,7 +1,8 @@
 """CSV, JSON and GeoJSON writers for exported records, and the data dictionary describing them.
 
-Each writer takes batches of ExportRecord (app/services/exports.py) and yields bytes, one chunk
-per batch, so a response or an archive member can be written while the query still streams.
+Each writer takes batches of records and yields bytes, one chunk per batch, so a response or an
+archive member can be written while the query still streams. The CSV writer takes flat rows
+(app/services/flat_rows.py); the JSON and GeoJSON writers take ExportRecord (exports.py).
 
 CSV rules (also in the data dictionary, which is built from COLUMNS):
 - UTF-8, a header row, CRLF line ends, one row per deployment.
@@ -17,16 +18,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from app.search_index import country_name
-from app.services.cell_values import join_values
 from app.services.exports import ExportRecord
+from app.services.flat_rows import FLAT_FIELDS
 
 LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -125,42 +127,6 @@ def _country_name(code: str) -> str:
     return country_name(code)
 
 
-def _t(value: Any) -> str:
-    """A text cell: empty for none, neutralised when it could start a formula."""
-    if value is None:
-        return ""
-    text: str = value if type(value) is str else _text(value)
-    return "'" + text if text[:1] in _FIRST and _FORMULA.match(text) else text
-
-
-def _n(value: Any) -> str:
-    """A numeric cell: never prefixed."""
-    return "" if value is None else _text(value)
-
-
-def csv_row(record: ExportRecord, record_url: RecordUrl) -> list[str]:
-    """One row, in HEADER order (spelled out: this runs for every record of every export)."""
-    f = record.fields
-    sources = record.sources
-    return [
-        _n(f["id"]), _t(f["slug"]), _t(record_url(record.id, f["slug"])), _t(f["title"]),
-        _t(f["summary"]), _t(f["country"]), _t(_country_name(f["country"])), _t(f["region"]),
-        _t(f["city"]), _t(f["site"]), _n(f["latitude"]), _n(f["longitude"]),
-        _t(f["geo_precision"]), _t(f["programme"]), _t(f["status"]), _t(f["announced_on"]),
-        _t(f["started_on"]), _t(f["ended_on"]), _n(f["camera_count"]), _n(f["site_count"]),
-        _t(f["scale_note"]), _t(f["financing"]), _t(f["funder"]), _n(f["contract_value"]),
-        _t(f["currency"]),
-        _t(join_values([f"{v.name} ({v.role})" for v in record.vendors])),
-        _t(join_values([o.name for o in record.operators])),
-        _t(join_values(record.capabilities)),
-        _t(f["oversight_status"]), _t(f["verification"]), _t(f["last_verified_on"]),
-        _t(join_values([s.title for s in sources])),
-        _t(join_values([s.url or "" for s in sources])),
-        _t(f["state"]), _t(f["archived_reason"]), _t(f["is_demo"]),
-        _t(f["created_at"]), _t(f["updated_at"]), _t(f["external_ref"]),
-    ]  # fmt: skip
-
-
 def csv_field(cell: str) -> str:
     """One field as csv.writer writes it (QUOTE_MINIMAL, RFC 4180): quoted when it holds a
     comma, a quote (doubled) or a line break. Done with str methods, which scan in C, because
@@ -177,12 +143,70 @@ def csv_line(cells: Iterable[str]) -> str:
     return ",".join(csv_field(cell) for cell in cells) + "\r\n"
 
 
+# What csv_record unpacks from a flat row: HEADER's columns but the two it builds (url,
+# country_name).
+_FLAT_HEADER = itemgetter(
+    *(FLAT_FIELDS.index(name) for name in HEADER if name not in ("url", "country_name"))
+)
+
+
+def csv_record(row: Sequence[Any], record_url: RecordUrl) -> str:
+    """One flat row (flat_rows.iter_flat) as its CSV line: csv_line() of its cells in HEADER
+    order, text cells neutralised, numbers as they are.
+
+    Spelled out, with neutralise() and csv_field() inline rather than called per cell: this
+    runs for every record of every export, and the calls were most of its cost."""
+    (
+        id_, slug, title, summary, country, region, city, site, latitude, longitude,
+        geo_precision, programme, status, announced_on, started_on, ended_on, camera_count,
+        site_count, scale_note, financing, funder, contract_value, currency, vendors, operators,
+        capabilities, oversight_status, verification, last_verified_on, sources, source_urls,
+        state, archived_reason, is_demo, created_at, updated_at, external_ref,
+    ) = _FLAT_HEADER(row)
+    (
+        slug, url, title, summary, country, country_name, region, city, site, geo_precision,
+        programme, status, announced_on, started_on, ended_on, scale_note, financing, funder,
+        currency, vendors, operators, capabilities, oversight_status, verification,
+        last_verified_on, sources, source_urls, state, archived_reason, is_demo, created_at,
+        updated_at, external_ref,
+    ) = [
+        "" if t is None
+        else csv_field("'" + t) if t[:1] in _FIRST and _FORMULA.match(t)
+        else '"' + t.replace('"', '""') + '"' if '"' in t
+        else '"' + t + '"' if "," in t or "\n" in t or "\r" in t
+        else t
+        for t in (
+            slug, record_url(id_, slug), title, summary, country, _country_name(country), region,
+            city, site, geo_precision, programme, status, announced_on, started_on, ended_on,
+            scale_note, financing, funder, currency, vendors, operators, capabilities,
+            oversight_status, verification, _text(last_verified_on), sources, source_urls,
+            state, archived_reason, _text(is_demo), created_at, updated_at, external_ref,
+        )
+    ]
+    # Numbers are written as str() writes them (a format field does), never prefixed, and hold
+    # no comma, quote or line break.
+    latitude = "" if latitude is None else latitude
+    longitude = "" if longitude is None else longitude
+    camera_count = "" if camera_count is None else camera_count
+    site_count = "" if site_count is None else site_count
+    contract_value = "" if contract_value is None else contract_value
+    return (
+        f"{id_},{slug},{url},{title},{summary},{country},{country_name},{region},{city},{site},"
+        f"{latitude},{longitude},{geo_precision},{programme},{status},{announced_on},"
+        f"{started_on},{ended_on},{camera_count},{site_count},{scale_note},{financing},"
+        f"{funder},{contract_value},{currency},{vendors},{operators},{capabilities},"
+        f"{oversight_status},{verification},{last_verified_on},{sources},{source_urls},{state},"
+        f"{archived_reason},{is_demo},{created_at},{updated_at},{external_ref}\r\n"
+    )  # fmt: skip
+
+
 def csv_chunks(
-    batches: Iterable[list[ExportRecord]], record_url: RecordUrl, *, bom: bool = False
+    batches: Iterable[Sequence[Sequence[Any]]], record_url: RecordUrl, *, bom: bool = False
 ) -> Iterator[bytes]:
+    """The CSV of batches of flat rows (flat_rows.iter_flat), one chunk per batch."""
     yield (("\ufeff" if bom else "") + csv_line(HEADER)).encode("utf-8")
     for batch in batches:
-        yield "".join(csv_line(csv_row(record, record_url)) for record in batch).encode("utf-8")
+        yield "".join([csv_record(row, record_url) for row in batch]).encode("utf-8")
 
 
 # --- JSON and GeoJSON -------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """Every deployment a search matches, in the search's order, streamed in batches with its links.
 
-Exports, feeds and the data archive read through here. One ordered query streams the
-deployment rows (`yield_per`: a server-side cursor on PostgreSQL, stepped rows on SQLite), and
-each batch loads its vendors, operators, capabilities, sources and oversight events in one
-query per kind, so memory stays flat whatever the number of records and there is no N+1.
-The conditions and the order are the search service's own, so an export of a search holds
-exactly the records the search page lists, in the same order.
+Exports, feeds, the API lists and the data archive read through here (the CSV reads the same
+statements as flat rows: flat_rows.py). One ordered query streams the deployment rows
+(`yield_per`: a server-side cursor on PostgreSQL, stepped rows on SQLite), and each batch loads
+its vendors, operators, capabilities, sources and oversight events in one query per kind, so
+memory stays flat whatever the number of records and there is no N+1. The conditions and the
+order are the search service's own, so an export of a search holds exactly the records the
+search page lists, in the same order.
 """
 
 from __future__ import annotations
@@ -205,9 +206,9 @@ def _columns(*attributes: Any) -> list[Any]:
 
 
 # The link queries, built once (building a statement costs more than running it for a page of
-# ids); the ids are an expanding parameter.
+# ids); the ids are an expanding parameter. flat_rows.py narrows them to what a CSV cell shows.
 _IDS: Any = bindparam("ids", expanding=True)
-_VENDORS = (
+VENDOR_LINKS = (
     sa_select(
         *_columns(
             DeploymentVendor.deployment_id,
@@ -221,7 +222,7 @@ _VENDORS = (
     .where(col(DeploymentVendor.deployment_id).in_(_IDS))
     .order_by(col(Vendor.name), col(DeploymentVendor.role))
 )
-_OPERATORS = (
+OPERATOR_LINKS = (
     sa_select(
         *_columns(
             DeploymentOperator.deployment_id,
@@ -236,7 +237,7 @@ _OPERATORS = (
     .order_by(col(Organisation.name))
 )
 # No join to the vocabulary table: its order is applied in Python, which is cheaper.
-_CAPABILITIES = sa_select(
+CAPABILITY_LINKS = sa_select(
     *_columns(DeploymentCapability.deployment_id, DeploymentCapability.capability_key)
 ).where(col(DeploymentCapability.deployment_id).in_(_IDS))
 _SOURCES = (
@@ -259,7 +260,7 @@ _SOURCES = (
     .order_by(col(DeploymentSource.position), col(Source.id))
 )
 # What a CSV row or a list item shows of its sources: titles and URLs.
-_SOURCE_TITLES = (
+SOURCE_TITLE_LINKS = (
     sa_select(*_columns(DeploymentSource.deployment_id, Source.title, Source.url))
     .join(Source, col(Source.id) == DeploymentSource.source_id)
     .where(col(DeploymentSource.deployment_id).in_(_IDS))
@@ -287,16 +288,16 @@ def _with_links(
     ids = {"ids": [row["id"] for row in rows]}
     connection = session.connection()
     vendors: dict[int, list[VendorLink]] = defaultdict(list)
-    for deployment_id, name, slug, country, role in connection.execute(_VENDORS, ids).all():
+    for deployment_id, name, slug, country, role in connection.execute(VENDOR_LINKS, ids).all():
         vendors[deployment_id].append(VendorLink(name, slug, country, role))
     operators: dict[int, list[OperatorLink]] = defaultdict(list)
-    for deployment_id, name, slug, kind, country in connection.execute(_OPERATORS, ids).all():
+    for deployment_id, name, slug, kind, country in connection.execute(OPERATOR_LINKS, ids).all():
         operators[deployment_id].append(OperatorLink(name, slug, kind, country))
     # The vocabulary's order, as on the record page.
     order = _capability_order(session)
     capabilities: dict[int, list[str]] = defaultdict(list)
     for deployment_id, key in sorted(
-        connection.execute(_CAPABILITIES, ids).all(),
+        connection.execute(CAPABILITY_LINKS, ids).all(),
         key=lambda row: (order.get(row[1], (len(order), row[1])), row[1]),
     ):
         capabilities[deployment_id].append(key)
@@ -320,7 +321,7 @@ def _with_links(
                 )
             )
     else:
-        for deployment_id, title, url in connection.execute(_SOURCE_TITLES, ids).all():
+        for deployment_id, title, url in connection.execute(SOURCE_TITLE_LINKS, ids).all():
             sources[deployment_id].append(
                 SourceLink(title, url, None, None, None, "", None, None, None)
             )

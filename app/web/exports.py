@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -23,6 +23,7 @@ from app.services import archive, export_formats, feeds
 from app.services.catalog import get_deployment_detail
 from app.services.citation import Citation, CitedRecord, cite
 from app.services.exports import ExportRecord, iter_matching, unknown_filters
+from app.services.flat_rows import FlatRow, iter_matching_flat
 from app.services.prefetch import prefetch
 from app.services.search import SearchParams, parse_params
 from app.web.deps import SessionDep, SettingsDep
@@ -38,8 +39,11 @@ ATOM = "application/atom+xml; charset=utf-8"
 BIBTEX = "application/x-bibtex; charset=utf-8"
 CSL_JSON = "application/vnd.citationstyles.csl+json"
 TEXT = "text/plain; charset=utf-8"
-# Writes batches of records, with the export's metadata, as chunks of the response body.
-Write = Callable[[Iterator[list[ExportRecord]], dict[str, object]], Iterator[bytes]]
+B = TypeVar("B")
+# Reads a search's matches in batches (records, or flat rows for a CSV) in the export's session.
+Read = Callable[[Session, SearchParams], Iterator[B]]
+# Writes the batches, with the export's metadata, as chunks of the response body.
+Write = Callable[[Iterator[B], dict[str, object]], Iterator[bytes]]
 
 
 def _params(request: Request, session: Session) -> tuple[SearchParams, dict[str, str]]:
@@ -51,16 +55,25 @@ def _params(request: Request, session: Session) -> tuple[SearchParams, dict[str,
     return params, errors
 
 
-def _batches(engine: Engine, params: SearchParams, *, full: bool) -> Iterator[list[ExportRecord]]:
+def _records(session: Session, params: SearchParams) -> Iterator[list[ExportRecord]]:
+    # JSON and GeoJSON carry every detail of the sources and the oversight events.
+    return iter_matching(session=session, params=params, full=True)
+
+
+def _flat_rows(session: Session, params: SearchParams) -> Iterator[list[FlatRow]]:
+    return iter_matching_flat(session=session, params=params)
+
+
+def _batches(engine: Engine, params: SearchParams, read: Read[B]) -> Iterator[B]:
     with Session(engine) as session:
-        yield from iter_matching(session=session, params=params, full=full)
+        yield from read(session, params)
 
 
 def _stream(
-    engine: Engine, params: SearchParams, write: Write, meta: dict[str, object], *, events: bool
+    engine: Engine, params: SearchParams, read: Read[B], write: Write[B], meta: dict[str, object]
 ) -> Iterator[bytes]:
     # The next batch is read in a background thread while this one is written.
-    yield from write(prefetch(lambda: _batches(engine, params, full=events)), meta)
+    yield from write(prefetch(lambda: _batches(engine, params, read)), meta)
 
 
 def _export(
@@ -69,9 +82,8 @@ def _export(
     settings: SettingsDep,
     extension: str,
     media_type: str,
-    write: Write,
-    *,
-    events: bool = False,
+    read: Read[B],
+    write: Write[B],
 ) -> Response:
     params, errors = _params(request, session)
     if errors:
@@ -80,7 +92,7 @@ def _export(
     search_url = absolute_for(request, settings, "deployments", items)
     now = datetime.now(UTC)
     meta = export_formats.metadata(query=_query(params), search_url=search_url, generated_at=now)
-    body = _stream(request.app.state.engine, params, write, meta, events=events)
+    body = _stream(request.app.state.engine, params, read, write, meta)
     filename = f"safecity-deployments-{now.date().isoformat()}.{extension}"
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
@@ -119,6 +131,7 @@ def deployments_csv(
         settings,
         "csv",
         CSV,
+        _flat_rows,
         lambda batches, _meta: export_formats.csv_chunks(batches, urls, bom=with_bom),
     )
 
@@ -132,8 +145,8 @@ def deployments_json(request: Request, session: SessionDep, settings: SettingsDe
         settings,
         "json",
         JSON,
+        _records,
         lambda batches, meta: export_formats.json_chunks(batches, urls, meta),
-        events=True,
     )
 
 
@@ -146,8 +159,8 @@ def deployments_geojson(request: Request, session: SessionDep, settings: Setting
         settings,
         "geojson",
         GEOJSON,
+        _records,
         lambda batches, meta: export_formats.geojson_chunks(batches, urls, meta),
-        events=True,
     )
 
 

@@ -34,7 +34,7 @@ from app.models import (
     Source,
     Vendor,
 )
-from app.services import export_formats, exports, import_files
+from app.services import export_formats, exports, flat_rows, import_files
 from app.services.archive import record_url_for
 from app.services.atlas import ATLAS_COLUMNS
 from app.services.cell_values import join_values
@@ -60,7 +60,7 @@ def database(session: Session) -> dict[str, list[tuple[Any, ...]]]:
 
 def export_csv(session: Session) -> bytes:
     """The whole public dataset as the export service writes deployments.csv."""
-    batches = exports.iter_records(session=session, stmt=exports.public_statement())
+    batches = flat_rows.iter_flat(session=session, stmt=exports.public_statement())
     return b"".join(export_formats.csv_chunks(batches, record_url_for("https://w.example")))
 
 
@@ -469,3 +469,31 @@ def test_vendor_names_match_stored_ones_before_creating(session: Session) -> Non
     assert (row.action, row.notes) == ("new", ())
     apply_import(session=session, plan=plan(session, data), actor="import v.csv")
     assert len(session.exec(select(Vendor)).all()) == 1
+
+
+def test_export_then_import_changes_nothing_with_hostile_links(session: Session) -> None:
+    """Several vendors, operators and sources whose names hold separators, backslashes,
+    quotes, commas, formula characters and non-ASCII text survive the CSV both ways."""
+    zeta = make_vendor(session, 'Zeta; "Q" \\ Ltd', slug="zeta")
+    alpha = make_vendor(session, "=Alpha, Inc.", slug="alpha")
+    zhong = make_vendor(session, "Žhong 监控", slug="zhong")
+    police = make_organisation(session, "-Police; Dept \\", slug="police", kind="police")
+    ministry = make_organisation(session, '@Ministère "Intérieur"', slug="ministere")
+    sources = [
+        make_source(session, "Третий источник", url="https://news.example/\\c"),
+        make_source(session, '+Source; one \\ with "quotes"', url="https://x.example/a;b"),
+        make_source(session, "Leaflet, no address"),
+    ]
+    make_deployment(
+        session, '=Hostile; "record"', summary="@line1\n\nline2; \\ end, with a comma",
+        region="Ärea", vendors=[(zeta, "prime"), (alpha, "integrator"), (zhong, "supplier"),
+                                (zeta, "financier")],
+        operators=[police, ministry], capabilities=["face_recognition", "cctv", "alpr"],
+        sources=sources,
+    )
+    data = export_csv(session)
+    before = database(session)
+
+    report = apply_import(session=session, plan=plan(session, data), actor="import hostile.csv")
+    assert [row.action for row in report.rows] == ["unchanged"], outcomes(report)
+    assert database(session) == before

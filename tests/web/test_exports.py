@@ -1,25 +1,40 @@
-"""Exports of a search: CSV (header, formula cells, BOM, multi-values), JSON and GeoJSON metadata,
-filters and order honoured, streaming past one batch, links from the search page."""
+"""Exports of a search: CSV (header, formula cells, BOM, multi-values, the same text as the rules
+make from the records), JSON and GeoJSON metadata, filters and order honoured, streaming past
+one batch, links from the search page."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from urllib.parse import parse_qsl
 
 import pytest
 from bs4 import BeautifulSoup
 from factories import make_deployment, make_organisation, make_source, make_vendor
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session, SQLModel
 
 from app.models import Deployment
-from app.services.cell_values import split_values
-from app.services.export_formats import HEADER, csv_line, csv_row, restore_cell
-from app.services.exports import FIELD_NAMES, ExportRecord, iter_matching
-from app.services.search import SearchParams
+from app.search_index import country_name
+from app.services.archive import record_url_for
+from app.services.cell_values import join_values, split_values
+from app.services.export_formats import (
+    COLUMNS,
+    HEADER,
+    RecordUrl,
+    csv_chunks,
+    csv_line,
+    csv_record,
+    neutralise,
+    restore_cell,
+)
+from app.services.exports import ExportRecord, iter_matching, iter_records, public_statement
+from app.services.flat_rows import FLAT_FIELDS, iter_flat, iter_matching_flat
+from app.services.search import SearchParams, parse_params
 
 
 def rows(response: object) -> list[dict[str, str]]:
@@ -261,11 +276,187 @@ def test_csv_lines_are_what_the_csv_module_writes() -> None:
 
 
 def test_each_csv_column_holds_its_own_field() -> None:
-    # csv_row spells the columns out for speed; this holds it to COLUMNS, field by field.
-    fields = {name: f"value of {name}" for name in FIELD_NAMES} | {"id": 7, "country": "RS"}
-    record = ExportRecord(fields=fields)
-    row = dict(zip(HEADER, csv_row(record, lambda i, slug: f"url {i} {slug}"), strict=True))
-    for name in FIELD_NAMES:
-        assert row[name] == str(fields[name]), name
+    # csv_record spells the columns out for speed; this holds it to COLUMNS, field by field.
+    values = {name: f"value of {name}" for name in FLAT_FIELDS} | {"id": 7, "country": "RS"}
+    line = csv_record(tuple(values[name] for name in FLAT_FIELDS), lambda i, s: f"url {i} {s}")
+    row = dict(zip(HEADER, next(csv.reader(io.StringIO(line, newline=""))), strict=True))
+    for name in FLAT_FIELDS:
+        assert row[name] == str(values[name]), name
     assert row["url"] == "url 7 value of slug"
     assert row["country_name"] == "Serbia"
+
+
+# --- the CSV is what its rules make of the records -------------------------------------------
+
+
+@pytest.fixture
+def hostile(session: Session) -> Deployment:
+    """A record whose cells and links hold what a CSV must survive: separators, backslashes,
+    quotes, commas, line breaks, formula characters and non-ASCII text, several of each."""
+    zeta = make_vendor(session, 'Zeta; "Q" \\ Ltd', slug="zeta")
+    alpha = make_vendor(session, "=Alpha, Inc.\nLab", slug="alpha")
+    zhong = make_vendor(session, "Žhong 监控", slug="zhong")
+    police = make_organisation(session, "-Police; Dept \\", slug="police", kind="police")
+    ministry = make_organisation(
+        session, '@Ministère "Intérieur"', slug="ministere", kind="interior_ministry"
+    )
+    third = make_source(session, "Третий источник", url="https://news.example/\\c")
+    first = make_source(session, '+Source; one \\ with "quotes"', url="https://x.example/a;b")
+    formula = make_source(session, "=cmd|' /C calc'!A0", url="=http://x.example")
+    offline = make_source(session, "Second\r\nline")
+    return make_deployment(
+        session,
+        '=Hostile; "record"\nwith lines',
+        slug="hostile",
+        country="RS",
+        summary="@line1\r\nline2; \\ end, with a comma",
+        region="Ärea",
+        city="\tTabbed",
+        site="'+quoted",
+        latitude=-0.5,
+        longitude=1e-7,
+        camera_count=0,
+        contract_value=Decimal("-5.00"),
+        currency="EUR",
+        scale_note="-",
+        funder="=",
+        announced_on="2017",
+        started_on="2018-03",
+        last_verified_on=date(2024, 2, 29),
+        is_demo=True,
+        external_ref="aos:;x",
+        vendors=[(zeta, "prime"), (alpha, "integrator"), (zhong, "supplier"), (zeta, "financier")],
+        operators=[police, ministry],
+        capabilities=["face_recognition", "cctv", "alpr"],
+        sources=[third, first, formula, offline],
+        created_at=datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC),
+        updated_at=datetime(2021, 6, 7, 8, 9, 10, 123456, tzinfo=UTC),
+    )
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):  # datetimes too: the records' are in UTC, with the zone
+        return value.isoformat()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def expected_csv(records: list[ExportRecord], record_url: RecordUrl) -> bytes:
+    """The CSV as the documented rules make it from the records (ExportRecord, as the JSON
+    export reads them), written by the csv module: an oracle independent of the flat rows."""
+    numeric = {column.name for column in COLUMNS if column.numeric}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for record in records:
+        f = record.fields
+        values = {
+            **f,
+            "url": record_url(record.id, f["slug"]),
+            "country_name": country_name(f["country"]),
+            "vendors": join_values([f"{v.name} ({v.role})" for v in record.vendors]),
+            "operators": join_values([o.name for o in record.operators]),
+            "capabilities": join_values(record.capabilities),
+            "sources": join_values([s.title for s in record.sources]),
+            "source_urls": join_values([s.url or "" for s in record.sources]),
+        }
+        writer.writerow(
+            _text(values[name]) if name in numeric else neutralise(_text(values[name]))
+            for name in HEADER
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def test_csv_of_hostile_links_splits_back_exactly(
+    client: TestClient, hostile: Deployment
+) -> None:
+    row = next(r for r in rows(client.get("/deployments.csv")) if r["slug"] == "hostile")
+    # Vendors by name then role, operators by name, capabilities in the vocabulary's order,
+    # sources in the record's order.
+    assert split_values(restore_cell(row["vendors"])) == [
+        "=Alpha, Inc.\nLab (integrator)",
+        'Zeta; "Q" \\ Ltd (financier)',
+        'Zeta; "Q" \\ Ltd (prime)',
+        "Žhong 监控 (supplier)",
+    ]
+    assert row["vendors"].startswith("'=Alpha, Inc.\nLab (integrator); Zeta\\; \"Q\" \\\\ Ltd")
+    assert split_values(restore_cell(row["operators"])) == [
+        "-Police; Dept \\",
+        '@Ministère "Intérieur"',
+    ]
+    assert split_values(row["capabilities"]) == ["cctv", "face_recognition", "alpr"]
+    assert split_values(row["sources"]) == [
+        "Третий источник",
+        '+Source; one \\ with "quotes"',
+        "=cmd|' /C calc'!A0",
+        "Second\r\nline",
+    ]
+    assert split_values(row["source_urls"]) == [
+        "https://news.example/\\c",
+        "https://x.example/a;b",
+        "=http://x.example",
+        "",
+    ]
+    assert (row["title"], row["city"], row["funder"]) == (
+        '\'=Hostile; "record"\nwith lines',
+        "'\tTabbed",
+        "'=",
+    )
+    assert (row["camera_count"], row["contract_value"], row["latitude"]) == ("0", "-5.00", "-0.5")
+    assert (row["last_verified_on"], row["is_demo"]) == ("2024-02-29", "true")
+    assert (row["created_at"], row["updated_at"]) == (
+        "2020-01-02T03:04:05+00:00",
+        "2021-06-07T08:09:10.123456+00:00",
+    )
+
+
+def test_csv_is_what_the_rules_make_of_the_records(
+    client: TestClient, session: Session, records: dict[str, Deployment], hostile: Deployment
+) -> None:
+    for query in ("", "sort=title", "q=cameras", "country=RS&sort=updated"):
+        params, errors = parse_params(parse_qsl(query))
+        assert not errors
+        found = [r for batch in iter_matching(session=session, params=params) for r in batch]
+        expected = expected_csv(found, record_url_for("http://testserver"))
+        assert client.get(f"/deployments.csv?{query}").content == expected, query
+    # Archived records too, as the data archive writes them.
+    session.execute(
+        text("UPDATE deployment SET state = 'archived', archived_reason = '=gone, \"dup\"' "
+             "WHERE slug = 'formula'")
+    )
+    session.commit()
+    url = record_url_for("https://w.example")
+    everything = [r for b in iter_records(session=session, stmt=public_statement()) for r in b]
+    flat = iter_flat(session=session, stmt=public_statement(), batch=2)
+    assert b"".join(csv_chunks(flat, url)) == expected_csv(everything, url)
+
+
+def test_csv_timestamps_as_the_json_export_gives_them(
+    client: TestClient, session: Session, records: dict[str, Deployment]
+) -> None:
+    # Stored without a fraction, with a zero fraction, and as the ORM stores them.
+    session.execute(
+        text("UPDATE deployment SET created_at = '2020-01-02 03:04:05', "
+             "updated_at = '2020-01-02 03:04:05.000000' WHERE slug = 'formula'")
+    )
+    session.commit()
+    exported = rows(client.get("/deployments.csv"))
+    as_json = client.get("/deployments.json").json()["deployments"]
+    assert [(r["slug"], r["created_at"], r["updated_at"]) for r in exported] == [
+        (r["slug"], r["created_at"], r["updated_at"]) for r in as_json
+    ]
+    formula = next(r for r in exported if r["slug"] == "formula")
+    assert (formula["created_at"], formula["updated_at"]) == (
+        "2020-01-02T03:04:05+00:00",
+        "2020-01-02T03:04:05+00:00",
+    )
+
+
+def test_flat_rows_stream_in_batches(session: Session) -> None:
+    _bulk(session, 450)
+    batches = list(iter_matching_flat(session=session, params=SearchParams(), batch=200))
+    assert [len(b) for b in batches] == [200, 200, 50]
+    assert all(len(row) == len(FLAT_FIELDS) for batch in batches for row in batch)
