@@ -1,10 +1,13 @@
 """Run a producer of batches in a background thread, a few batches ahead of its consumer.
 
-An export spends about half its time in the database driver and half formatting rows. The
-SQLite and PostgreSQL drivers release the GIL while they run a query or fetch rows, so reading
-the next batch while this one is written uses the second core. The queue is bounded (memory
-stays flat), the producer runs entirely in its own thread (its Session is opened and closed
-there), errors reach the consumer, and closing the consumer early stops the producer.
+An export spends about half its time in the database driver and half formatting rows. With
+PostgreSQL the driver waits for another process, releasing the GIL, so reading the next batch
+while this one is written overlaps that wait. (Web exports on SQLite do without it: there the
+reading is in-process work that mostly contends for the GIL; app/web/exports.py.)
+
+The queue is bounded (memory stays flat), the producer runs entirely in its own thread (its
+Session is opened and closed there), errors reach the consumer, and closing the consumer early
+stops the producer.
 """
 
 from __future__ import annotations

@@ -72,7 +72,13 @@ def _batches(engine: Engine, params: SearchParams, read: Read[B]) -> Iterator[B]
 def _stream(
     engine: Engine, params: SearchParams, read: Read[B], write: Write[B], meta: dict[str, object]
 ) -> Iterator[bytes]:
-    # The next batch is read in a background thread while this one is written.
+    if engine.dialect.name == "sqlite":
+        # SQLite runs in this process: a reading thread would mostly contend with the writer
+        # for the GIL (measured at 100k: 13-16% fewer rows/s with it).
+        yield from write(_batches(engine, params, read), meta)
+        return
+    # PostgreSQL answers from another process: the next batch is read in a background thread
+    # while this one is written.
     yield from write(prefetch(lambda: _batches(engine, params, read)), meta)
 
 
