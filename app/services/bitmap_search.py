@@ -119,10 +119,13 @@ def page_ids(
     else:
         order = bitmaps.order(session, sort)
     buf = mask.to_bytes((bitmaps.size >> 3) + 1, "little")
+    size = bitmaps.size
     found: list[int] = []
     skip = offset
     for i in order:
-        if buf[i >> 3] >> (i & 7) & 1:
+        # The ranked ids come from the full-text index, which holds unpublished records too:
+        # one newer than every published record lies beyond the bitmap.
+        if i < size and buf[i >> 3] >> (i & 7) & 1:
             if skip:
                 skip -= 1
             else:

@@ -119,3 +119,16 @@ def test_search_page_api_and_exports_agree_on_the_order(
     ranked_csv = client.get("/deployments.csv", params={"q": "drone"})
     ranked_rows = list(csv.DictReader(io.StringIO(ranked_csv.content.decode("utf-8"))))
     assert [int(row["id"]) for row in ranked_rows] == [item["id"] for item in ranked["items"]]
+
+
+def test_a_newer_archived_record_that_matches_does_not_break_ranking(
+    session: Session, catalog: dict[str, list[int]]
+) -> None:
+    """The full-text index holds archived records too; one newer than every published record
+    lies beyond the search's bitmaps (it once raised IndexError)."""
+    for n in range(10):  # ids past the bitmaps' last byte
+        make_deployment(session, f"Drone drone drone drone {n}", state="archived")
+    for use_bitmaps in (True, False):
+        result = search(session=session, params=SearchParams(q="drone"), use_bitmaps=use_bitmaps)
+        assert result.sort == "relevance"
+        assert {card.id for card in result.cards} == set(catalog["drone"])
