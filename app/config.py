@@ -47,13 +47,17 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:
-        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
-        for entry in entries:
+        networks = []
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
             try:
-                ipaddress.ip_network(entry, strict=False)
+                # Normalised (10.0.0.1/8 -> 10.0.0.0/8): uvicorn reads entries strictly and
+                # would silently never match one with host bits set.
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
             except ValueError:
                 raise ValueError(f"{entry!r} is not an IP address or network") from None
-        return ",".join(entries)
+        return ",".join(networks)
 
     @property
     def resolved_database_url(self) -> str:
