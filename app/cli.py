@@ -341,17 +341,15 @@ def backup(
     settings = get_settings()
     now = datetime.now(UTC)
     target = output or Path(f"safecity-backup-{now:%Y-%m-%d-%H%M}.zip")
-    engine, where = _open(settings)
-    engine.dispose()  # reachable: the backup opens its own connections
+    url = settings.resolved_database_url
+    where = _describe(url)
+    # Not _open(): connecting to a SQLite path that does not exist would create an empty file.
     try:
-        summary = write_backup(
-            database_url=settings.resolved_database_url,
-            data_dir=settings.data_dir,
-            target=target,
-            now=now,
-        )
+        summary = write_backup(database_url=url, data_dir=settings.data_dir, target=target, now=now)
     except BackupError as exc:
         raise CommandError(f"cannot back up {where}: {exc}") from None
+    except OperationalError as exc:
+        raise CommandError(f"cannot open the database {where}: {_reason(exc)}") from None
     size = summary.size_bytes
     shown = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{max(1, round(size / 1e3))} kB"
     typer.echo(

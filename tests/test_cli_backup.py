@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
 import uuid
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from sqlmodel import Session
 from app import migrate
 from app.db import create_db_engine
 from app.services.images import store_evidence_image, strip_image_metadata
+from app.services.ratelimit import hit
 
 REPO = Path(__file__).resolve().parents[1]
 TABLES = ("deployment", "source", "deployment_source", "submission", "submission_contact")
@@ -59,7 +61,8 @@ def _contents(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
 
 @pytest.fixture
 def site(tmp_path: Path, session: Session, engine: Engine) -> dict[str, object]:
-    """Records, a pending submission with a contact address, and one evidence image."""
+    """Records, a pending submission with a contact address, one evidence image, and a
+    rate-limit bucket (which no backup keeps)."""
     source = make_source(session, "Cameras in Belgrade", url="https://news.example/a")
     make_deployment(session, "Belgrade Safe City", sources=[source])
     make_submission(session, contact="at-risk@example.org")
@@ -69,7 +72,11 @@ def site(tmp_path: Path, session: Session, engine: Engine) -> dict[str, object]:
     )
     # An upload still being written (images.write_evidence_file's temporary name) is left out.
     (tmp_path / "data" / "evidence" / ".upload-partial").write_bytes(b"half")
-    return {"image": image.file_name, "bytes": clean.data, "contents": _contents(engine)}
+    contents = _contents(engine)
+    hit(session=session, secret="s", scope="submit", key="203.0.113.9", limit=10, commit=True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM rate_limit_bucket")).scalar_one() == 1
+    return {"image": image.file_name, "bytes": clean.data, "contents": contents}
 
 
 def test_backup_restores_to_the_same_data(
@@ -97,11 +104,9 @@ def test_backup_restores_to_the_same_data(
         # Every entry is dated to the hour of the backup: no upload time leaks through.
         hour = started.replace(minute=0, second=0, microsecond=0)
         stamps = {info.date_time for info in zipped.infolist()}
-        assert stamps <= {
-            (hour.year, hour.month, hour.day, hour.hour, 0, 0),
-            # The run may cross an hour.
-            (hour.year, hour.month, hour.day, (hour.hour + 1) % 24, 0, 0),
-        }
+        # The run may cross an hour.
+        hours = (hour, hour + timedelta(hours=1))
+        assert stamps <= {(h.year, h.month, h.day, h.hour, 0, 0) for h in hours}
         assert zipped.read(f"evidence/{site['image']}") == site["bytes"]
         manifest = json.loads(zipped.read("backup.json"))
         assert "pg_restore" in zipped.read("RESTORE.txt").decode()
@@ -123,6 +128,8 @@ def test_backup_restores_to_the_same_data(
         assert ("at-risk@example.org",) in [
             row[-1:] for row in _contents(restored)["submission_contact"]
         ]
+        with restored.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM rate_limit_bucket")).scalar_one() == 0
     finally:
         restored.dispose()
 
@@ -169,4 +176,19 @@ def test_backup_of_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("safecity: error: ")
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "b.zip").exists()
+
+
+def test_backup_of_a_missing_or_empty_database_is_refused(tmp_path: Path) -> None:
+    """A mistyped path must not give an empty "backup" (opening a SQLite URL creates a file)."""
+    missing = tmp_path / "data" / "typo.sqlite3"
+    result = run_backup(tmp_path, f"sqlite:///{missing}", "--output", str(tmp_path / "b.zip"))
+    assert result.returncode == 1
+    assert "no SQLite database file at" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not missing.exists() and not (tmp_path / "b.zip").exists()
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    result = run_backup(tmp_path, f"sqlite:///{empty}", "--output", str(tmp_path / "b.zip"))
+    assert result.returncode == 1
+    assert "no tables: nothing to back up" in result.stderr
     assert not (tmp_path / "b.zip").exists()

@@ -8,7 +8,9 @@ snapshot: an image erased in between is missing from the zip, one uploaded in be
 neither stops a restore, and the database is what counts.
 
 The zip holds what the site holds, pending submitters' contact details included, so it is
-created readable by its owner only (0600), under a temporary name until it is complete. Every
+created readable by its owner only (0600), in a 0700 scratch folder beside the target until it
+is complete (a backup killed midway can leave that folder behind: delete it). The rate-limit
+buckets are left out: their keyed hashes of client addresses live at most an hour on the site. Every
 entry is dated to the hour of the backup, as evidence files themselves are, so the zip does not
 reveal when an image was uploaded. The secret key is not included (it is configuration, and
 whoever holds it can forge CSRF tokens); RESTORE.txt in the zip says how to restore.
@@ -39,6 +41,7 @@ SQLITE_MEMBER = "safecity.sqlite3"
 POSTGRES_MEMBER = "safecity.pgdump"
 MANIFEST = "backup.json"
 RESTORE = "RESTORE.txt"
+RATE_LIMITS = "rate_limit_bucket"  # left out of every backup (see _drop_rate_limits)
 
 RESTORE_TEXT = f"""\
 Restoring a Safe City Watch backup
@@ -93,11 +96,16 @@ def write_backup(
     backend = url.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise BackupError(f"cannot back up a {backend} database")
+    if backend == "sqlite" and not Path(url.database or "").is_file():
+        # Checked before connecting: opening a SQLite URL creates an empty file.
+        raise BackupError(f"no SQLite database file at {url.database or '(none)'}")
     engine = create_db_engine(database_url)
     try:
         revision = migrate.current_revision(engine)
     finally:
         engine.dispose()
+    if revision is None:
+        raise BackupError("the database has no tables: nothing to back up")
     hour = now.replace(minute=0, second=0, microsecond=0)
     stamp = (hour.year, hour.month, hour.day, hour.hour, 0, 0)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +137,10 @@ def write_backup(
             _add_text(archive, MANIFEST, json.dumps(manifest, indent=2) + "\n", stamp)
             _add_text(archive, RESTORE, RESTORE_TEXT, stamp)
         size = partial.stat().st_size
-        os.replace(partial, target)  # complete, or not there at all
+        try:
+            os.link(partial, target)  # complete or not there at all, and never over a file
+        except FileExistsError:
+            raise BackupError(f"{target} already exists; choose another --output") from None
     return BackupSummary(
         target=target, database=backend, schema_revision=revision, images=images, size_bytes=size
     )
@@ -158,6 +169,7 @@ def _snapshot_sqlite(database: str, copy: Path) -> None:
             result = destination.execute("PRAGMA quick_check").fetchone()
             if result is None or result[0] != "ok":
                 raise BackupError(f"the copy of {database} failed its integrity check")
+            _drop_rate_limits(destination)
             destination.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             destination.close()
@@ -165,6 +177,18 @@ def _snapshot_sqlite(database: str, copy: Path) -> None:
         raise BackupError(f"cannot copy the SQLite database {database}: {exc}") from None
     finally:
         source.close()
+
+
+def _drop_rate_limits(copy: sqlite3.Connection) -> None:
+    """Empty the rate-limit buckets in the copy: keyed hashes of client addresses that the site
+    purges within the hour must not outlive it in a backup (PRODUCT.md, guarantee 1)."""
+    exists = copy.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (RATE_LIMITS,)
+    ).fetchone()
+    if exists:
+        copy.execute("PRAGMA secure_delete = ON")  # the freed pages are zeroed, not left as-is
+        with copy:
+            copy.execute(f"DELETE FROM {RATE_LIMITS}")  # noqa: S608 (a constant name)
 
 
 def _dump_postgres(database_url: str, dump: Path) -> None:
@@ -178,7 +202,10 @@ def _dump_postgres(database_url: str, dump: Path) -> None:
     env = dict(os.environ)
     if url.password is not None:
         env["PGPASSWORD"] = str(url.password)
-    command = [pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--file={dump}"]
+    command = [
+        pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--file={dump}",
+        f"--exclude-table-data={RATE_LIMITS}",  # as _drop_rate_limits, for PostgreSQL
+    ]  # fmt: skip
     done = subprocess.run(  # noqa: S603 (a fixed program; the URL is one argument)
         [*command, f"--dbname={libpq}"], env=env, capture_output=True, text=True, check=False
     )
