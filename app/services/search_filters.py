@@ -23,9 +23,9 @@ RANK_LIMIT = 10_000
 
 def broad_words_note(matched: int) -> str:
     return (
-        f"Your words match {matched:,} records, too many to rank by relevance, so these are "
-        f"listed newest first. With more words or a “phrase” ({RANK_LIMIT:,} matches or "
-        "fewer) they are ranked."
+        f"Your words on their own match {matched:,} records, too many to rank by relevance, "
+        f"so these are listed newest first. With more words or a “phrase” "
+        f"({RANK_LIMIT:,} matches or fewer) they are ranked."
     )
 
 

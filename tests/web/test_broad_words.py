@@ -81,12 +81,17 @@ def test_words_under_the_limit_are_still_ranked(
 def test_filters_do_not_make_broad_words_rankable(
     session: Session, catalog: dict[str, list[int]]
 ) -> None:
-    """The limit counts what the words match: ranking costs that much whatever the filters."""
-    params = SearchParams(q="cameras -drone")
-    for use_bitmaps in (True, False):
-        result = search(session=session, params=params, use_bitmaps=use_bitmaps)
-        assert result.total == 4
-        assert result.sort == "newest"
+    """The limit counts what the words match: ranking costs that much whatever the filters or
+    excluded words, and the note says what it counted."""
+    for params, total in (
+        (SearchParams(q="cameras -drone"), 4),
+        (SearchParams(q="cameras", country=("HU",)), 0),
+    ):
+        for use_bitmaps in (True, False):
+            result = search(session=session, params=params, use_bitmaps=use_bitmaps)
+            assert result.total == total
+            assert result.sort == "newest"
+            assert any("words on their own match 5 records" in note for note in result.notes)
 
 
 def test_search_page_api_and_exports_agree_on_the_order(
