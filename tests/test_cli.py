@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
-import os
 import socket
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import child_env, safecity
 from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
@@ -20,29 +20,7 @@ from app.db import create_db_engine
 from app.models import Deployment
 from app.services.demo_data import DEMO_DEPLOYMENTS
 
-REPO = Path(__file__).resolve().parents[1]
 DEMO_COUNT = len(DEMO_DEPLOYMENTS)
-
-
-def safecity(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=cwd,  # away from the repository, so no .env file there is read
-        env=_env(cwd, env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def _env(cwd: Path, overrides: dict[str, str] | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECITY_")}
-    env["PYTHONPATH"] = str(REPO)
-    env["SAFECITY_DATA_DIR"] = str(cwd / "data")
-    env.update(overrides or {})
-    return env
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str]) -> str:
@@ -196,7 +174,7 @@ def test_serve_answers_and_logs_no_client_details(tmp_path: Path) -> None:
     port = _free_port()
     with subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        cwd=tmp_path, env=_env(tmp_path, None), text=True,
+        cwd=tmp_path, env=child_env(tmp_path, None), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     ) as server:
         try:

@@ -5,18 +5,17 @@ dated to the hour, and one clear line when it cannot be made."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import stat
 import subprocess
-import sys
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_runner import safecity_on
 from conftest import REQUIRE_POSTGRES, Backends, _pg_admin, _pg_url
 from evidence_images import jpeg_with_metadata
 from factories import make_deployment, make_source
@@ -35,21 +34,7 @@ TABLES = ("deployment", "source", "deployment_source", "submission", "submission
 
 
 def run_backup(cwd: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECITY_")}
-    env |= {
-        "PYTHONPATH": str(REPO),
-        "SAFECITY_DATA_DIR": str(cwd / "data"),
-        "SAFECITY_DATABASE_URL": database_url,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "backup", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
+    return safecity_on(database_url, "backup", *args, cwd=cwd)
 
 def _contents(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     with engine.connect() as conn:

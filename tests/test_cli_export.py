@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bs4 import BeautifulSoup
+from cli_runner import safecity_on
 from factories import make_deployment
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -36,21 +35,7 @@ MEMBERS = [
 
 
 def run_export(cwd: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECITY_")}
-    env |= {
-        "PYTHONPATH": str(REPO),
-        "SAFECITY_DATA_DIR": str(cwd / "data"),
-        "SAFECITY_DATABASE_URL": database_url,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "export", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
+    return safecity_on(database_url, "export", *args, cwd=cwd)
 
 def _cell(value: object) -> str:
     if value is None:

@@ -7,12 +7,11 @@ test_imports.py); the command itself does not depend on the backend, so SQLite s
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import safecity_on
 from import_data import CRAFTED_ATLAS, atlas_file, atlas_row
 from sqlmodel import Session, select
 
@@ -23,17 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run_import(cwd: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECITY_")}
-    env |= {
-        "PYTHONPATH": str(REPO),
-        "SAFECITY_DATA_DIR": str(cwd / "data"),
-        "SAFECITY_DATABASE_URL": database_url,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "import", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-    )
-
+    return safecity_on(database_url, "import", *args, cwd=cwd)
 
 def counts(session: Session) -> tuple[int, int]:
     session.expire_all()
