@@ -76,7 +76,9 @@ def write_archive(
 ) -> int:
     """Write the archive to `target` (replacing it atomically); returns the number of records."""
     generated_at = datetime.now(UTC)
-    meta = formats.metadata(query={}, search_url=search_url, generated_at=generated_at)
+    meta = formats.metadata(
+        query={}, order="id", search_url=search_url, generated_at=generated_at
+    )
     counted: list[int] = []
 
     def counting(batches: Iterable[list[FlatRow]]) -> Iterator[list[FlatRow]]:

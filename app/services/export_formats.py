@@ -248,10 +248,13 @@ def _dumps(value: Any) -> str:
 
 
 def metadata(
-    *, query: Mapping[str, Any], search_url: str, generated_at: datetime
+    *, query: Mapping[str, Any], order: str, search_url: str, generated_at: datetime
 ) -> dict[str, Any]:
+    """`order`: how the records are listed (a sort key, or "id" for the whole dataset); it can
+    differ from the query's `sort` when words are too broad to rank (newest first)."""
     return {
         "query": dict(query),
+        "order": order,
         "search_url": search_url,
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "licence": LICENCE,
@@ -340,7 +343,9 @@ def data_dictionary() -> str:
         "",
         "## deployments.json",
         "",
-        "An object: `query` (the search parameters), `search_url`, `generated_at`, `licence`, "
+        "An object: `query` (the search parameters), `order` (how the records are listed: "
+        "`relevance`, `newest`, `updated`, `title`, or `id` in this archive; words too broad "
+        "to rank are listed `newest` first), `search_url`, `generated_at`, `licence`, "
         "`licence_url`, `attribution`, then `deployments` (a list of records with the CSV's "
         "fields, where `vendors` is a list of `{name, slug, role}`, `operators` of "
         "`{name, slug, kind, country}`, `capabilities` of keys, `sources` of `{title, url, "

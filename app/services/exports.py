@@ -36,6 +36,7 @@ from app.models import (
 from app.services.catalog import PUBLIC_STATES
 from app.services.query import parse_query
 from app.services.search_filters import (
+    Conditions,
     build_conditions,
     count_word_matches,
     order_by_sort,
@@ -113,14 +114,24 @@ def unknown_filters(*, session: Session, params: SearchParams) -> dict[str, str]
     return errors
 
 
-def matching_statement(*, session: Session, params: SearchParams) -> Select[Any]:
-    """The search's published matches as deployment rows, in the search's order, unpaged."""
+def _conditions_and_order(session: Session, params: SearchParams) -> tuple[Conditions, str]:
     parsed = parse_query(params.q)
     errors: dict[str, str] = {}
     vendor_ids = vendor_ids_for(session, params.vendor, errors)
     conditions = build_conditions(session, params, parsed, vendor_ids)
     # The search page's order, broad words included (newest first beyond RANK_LIMIT matches).
     sort, _note = resolve_sort(params, parsed, lambda: count_word_matches(session, conditions))
+    return conditions, sort
+
+
+def export_order(*, session: Session, params: SearchParams) -> str:
+    """The order an export of this search lists its records in (the search page's)."""
+    return _conditions_and_order(session, params)[1]
+
+
+def matching_statement(*, session: Session, params: SearchParams) -> Select[Any]:
+    """The search's published matches as deployment rows, in the search's order, unpaged."""
+    conditions, sort = _conditions_and_order(session, params)
     # Ranked by relevance, the join to the scored matches does the full-text filtering.
     joined = sort == "relevance" and conditions.score is not None
     stmt: Select[Any] = sa_select(*_FIELD_COLUMNS).where(*conditions.all(matched=not joined))

@@ -22,7 +22,7 @@ from app.models import Deployment
 from app.services import archive, export_formats, feeds
 from app.services.catalog import get_deployment_detail
 from app.services.citation import Citation, CitedRecord, cite
-from app.services.exports import ExportRecord, iter_matching, unknown_filters
+from app.services.exports import ExportRecord, export_order, iter_matching, unknown_filters
 from app.services.flat_rows import FlatRow, iter_matching_flat
 from app.services.prefetch import prefetch
 from app.services.search import SearchParams, parse_params
@@ -97,7 +97,12 @@ def _export(
     items = params.query_items(page=1)
     search_url = absolute_for(request, settings, "deployments", items)
     now = datetime.now(UTC)
-    meta = export_formats.metadata(query=_query(params), search_url=search_url, generated_at=now)
+    meta = export_formats.metadata(
+        query=_query(params),
+        order=export_order(session=session, params=params),
+        search_url=search_url,
+        generated_at=now,
+    )
     body = _stream(request.app.state.engine, params, read, write, meta)
     filename = f"safecity-deployments-{now.date().isoformat()}.{extension}"
     headers = {

@@ -113,6 +113,11 @@ def test_search_page_api_and_exports_agree_on_the_order(
     assert [item["id"] for item in body["items"]] == newest_first
     assert any("too many to rank" in note for note in body["notes"])
 
+    as_json = client.get("/deployments.json", params={"q": "cameras", "sort": "relevance"}).json()
+    assert as_json["query"]["sort"] == "relevance"  # what was asked
+    assert as_json["order"] == "newest"  # what it got
+    assert [record["id"] for record in as_json["deployments"]] == newest_first
+
     exported = client.get("/deployments.csv", params={"q": "cameras"})
     assert exported.status_code == 200
     rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8"))))
@@ -121,6 +126,9 @@ def test_search_page_api_and_exports_agree_on_the_order(
     ranked = client.get("/api/v1/deployments", params={"q": "drone"}).json()
     assert ranked["query"]["sort"] == "relevance"
     assert ranked["items"][0]["title"] == "Drone drone drone"
+    assert client.get("/deployments.geojson", params={"q": "drone"}).json()["metadata"][
+        "order"
+    ] == ("relevance")
     ranked_csv = client.get("/deployments.csv", params={"q": "drone"})
     ranked_rows = list(csv.DictReader(io.StringIO(ranked_csv.content.decode("utf-8"))))
     assert [int(row["id"]) for row in ranked_rows] == [item["id"] for item in ranked["items"]]
